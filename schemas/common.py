@@ -1,0 +1,152 @@
+"""Shared field types of the wire contract: country codes, dyads, UTC timestamps, taxonomies."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AlertKind",
+    "CommitmentStatus",
+    "CountryCode",
+    "Dyad",
+    "Frozen",
+    "Severity",
+    "Topic",
+    "UtcDatetime",
+    "make_dyad",
+]
+
+
+class Frozen(BaseModel):
+    """Base of every wire model: immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+"""A timezone-aware timestamp, normalised to UTC. Naive timestamps are rejected."""
+
+
+def _check_country(code: str) -> str:
+    code = code.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"unknown country code {code!r}: expected ISO 3166-1 alpha-2, e.g. 'IN'")
+    return code
+
+
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+"""An ISO 3166-1 alpha-2 code (upper case), checked against pycountry's table."""
+
+
+def make_dyad(a: str, b: str) -> str:
+    """Return the dyad of two ISO 3166-1 alpha-2 codes: sorted, joined by ``-``.
+
+    >>> make_dyad("IN", "CA")
+    'CA-IN'
+
+    Raises ValueError when both codes are the same country.
+    """
+    a, b = a.upper(), b.upper()
+    if a == b:
+        raise ValueError(f"a dyad needs two different countries, got {a!r} twice")
+    return "-".join(sorted((a, b)))
+
+
+def _check_dyad(value: str) -> str:
+    parts = value.strip().upper().split("-")
+    if len(parts) != 2:
+        raise ValueError(f"dyad {value!r} must be two ISO codes joined by '-', e.g. 'CA-IN'")
+    a, b = (_check_country(p) for p in parts)
+    return make_dyad(a, b)
+
+
+Dyad = Annotated[str, AfterValidator(_check_dyad)]
+"""The unordered pair of two countries, e.g. ``CA-IN`` (codes sorted; ``IN-CA`` normalises)."""
+
+
+class CommitmentStatus(StrEnum):
+    """Lifecycle of a commitment (DESIGN.md, "Commitments")."""
+
+    PROPOSED = "proposed"
+    UNDER_DISCUSSION = "under_discussion"
+    AGREED = "agreed"
+    IN_PROGRESS = "in_progress"
+    FULFILLED = "fulfilled"
+    PAUSED = "paused"
+    POSTPONED = "postponed"
+    REVERSED = "reversed"
+    LAPSED = "lapsed"
+
+
+class Topic(StrEnum):
+    """The fixed topic taxonomy of commitments."""
+
+    SECURITY = "security"
+    LAW_ENFORCEMENT = "law_enforcement"
+    COUNTER_EXTREMISM = "counter_extremism"
+    NARCOTICS = "narcotics"
+    CYBER = "cyber"
+    ORGANISED_CRIME = "organised_crime"
+    IMMIGRATION = "immigration"
+    FRAUD = "fraud"
+    DIPLOMACY = "diplomacy"
+    TRADE = "trade"
+    ENERGY = "energy"
+    NUCLEAR = "nuclear"
+    CRITICAL_MINERALS = "critical_minerals"
+    TECHNOLOGY = "technology"
+    OTHER = "other"
+
+
+class AlertKind(StrEnum):
+    """Kinds of alert on ``bilateral.alerts``."""
+
+    NEW = "commitment.new"
+    STATUS_CHANGED = "commitment.status_changed"
+    REVERSED = "commitment.reversed"
+    DEADLINE_APPROACHING = "commitment.deadline_approaching"
+    DEADLINE_MISSED = "commitment.deadline_missed"
+    CONTRADICTED = "commitment.contradicted"
+
+
+class Severity(StrEnum):
+    """Alert severity."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class DueKind(StrEnum):
+    """How a due window binds.
+
+    ``window``: the thing should happen inside [start, end] ("in the first week of March");
+    ``deadline``: by ``end`` at the latest ("by the end of 2026", "within the year");
+    ``until``: the commitment holds until ``end`` ("extend the pause until August 18"); its
+    passing is the end of an agreed period, not a missed deadline.
+    """
+
+    WINDOW = "window"
+    DEADLINE = "deadline"
+    UNTIL = "until"
+
+
+class Due(Frozen):
+    """When a commitment is due. Dates are calendar days (UTC); ``end`` is inclusive."""
+
+    start: date | None = None
+    end: date
+    kind: DueKind = DueKind.DEADLINE
+    text: str = Field(default="", description="the words the window was read from")
+
+
+__all__ += ["Due", "DueKind"]

@@ -1,0 +1,1 @@
+"""bilateral-monitor: the service (domain, runtimes, HTTP API, command line)."""
