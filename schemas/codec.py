@@ -130,7 +130,9 @@ def event_from_dict(
     event_type = data.get("type")
     if event_type not in EVENT_TYPES:
         if event_type is None:
-            raise DecodeError("type: missing (required): news_article or official_statement", "type")
+            raise DecodeError(
+                "type: missing (required): news_article or official_statement", "type"
+            )
         raise DecodeError(
             f"type: unknown event type {event_type!r}; expected one of {', '.join(EVENT_TYPES)}",
             "type",

@@ -1,0 +1,475 @@
+"""The command line: ``bilateral-monitor`` (also ``python -m service``).
+
+Exit codes: 0 ok, 2 bad input (message on stderr says what to fix), 1 other failure.
+Human output is a table; ``--json`` follows DESIGN.md (``state``: one object; ``alerts``: one
+Alert object a line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+from datetime import datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import TypeAdapter, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from schemas.alerts import Alert, DeadLetter
+from schemas.common import AlertKind, UtcDatetime
+from schemas.events import SourceKind
+from schemas.state import RelationshipState
+from service.config import Settings
+from service.runtime.embedded import EmbeddedRuntime, IngestResult
+from service.runtime.inputs import InputError, Rejected, TextOptions, read_inputs
+
+app = typer.Typer(
+    name="bilateral-monitor",
+    help="Monitor the commitments two countries make to each other, from news and statements.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+_time = TypeAdapter(UtcDatetime)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="embedded store folder [env BILATERAL_MONITOR_DATA_DIR]"),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable JSON output")]
+
+
+class Kind(StrEnum):
+    news = "news"
+    statement = "statement"
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        _fail(f"bad BILATERAL_MONITOR_* environment: {first['loc']}: {first['msg']}")
+    update = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        update["data_dir"] = data_dir
+    return settings.model_copy(update=update) if update else settings
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return _time.validate_python(value)
+    except ValidationError:
+        _fail(
+            f"{option}: {value!r} is not an ISO 8601 time with a timezone "
+            "(e.g. 2026-02-08T00:00:00Z)"
+        )
+
+
+def _dyad(value: str) -> str:
+    from schemas.common import Dyad
+
+    try:
+        return TypeAdapter(Dyad).validate_python(value)
+    except ValidationError as exc:
+        _fail(f"DYAD {value!r}: {exc.errors()[0]['msg']}")
+
+
+def _open(settings: Settings) -> EmbeddedRuntime:
+    try:
+        return EmbeddedRuntime(settings.data_dir)
+    except Exception as exc:  # sqlite3.Error, OSError
+        _fail(f"cannot open the store in {settings.data_dir}: {exc}", 1)
+
+
+# -- rendering -------------------------------------------------------------------------------
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def render_state(state: RelationshipState) -> None:
+    """Print a relationship's commitments and engagements as tables."""
+    table = Table(title=f"{state.dyad}: commitments as of {_date(state.as_of)} UTC", expand=False)
+    for col in ("status", "commitment", "topics", "due", "evidence", "conf."):
+        table.add_column(col, overflow="fold")
+    for c in state.commitments:
+        due = ""
+        if c.due:
+            due = (
+                f"{c.due.start}..{c.due.end}" if c.due.start else f"{c.due.kind.value} {c.due.end}"
+            )
+        status = c.status.value + (" (contested)" if c.contested else "")
+        table.add_row(
+            status,
+            c.title,
+            ", ".join(t.value for t in c.topics),
+            due,
+            str(len(c.evidence)),
+            f"{c.confidence:.2f}",
+        )
+    out.print(table)
+    if state.engagements:
+        eng = Table(title=f"{state.dyad}: engagements", expand=False)
+        for col in ("when", "kind", "what"):
+            eng.add_column(col, overflow="fold")
+        for e in state.engagements:
+            eng.add_row(_date(e.at), e.kind, e.title)
+        out.print(eng)
+
+
+def render_alerts(alerts: list[Alert]) -> None:
+    """Print alerts as a table, in order."""
+    table = Table(title=f"{len(alerts)} alerts", expand=False)
+    for col in ("event time", "dyad", "kind", "severity", "reason"):
+        table.add_column(col, overflow="fold")
+    colours = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
+    for a in alerts:
+        table.add_row(
+            _date(a.event_time),
+            a.dyad,
+            a.kind.value.removeprefix("commitment."),
+            f"[{colours[a.severity.value]}]{a.severity.value}[/]",
+            a.reason,
+        )
+    out.print(table)
+
+
+def _summary(result: IngestResult) -> None:
+    err.print(
+        f"accepted {result.accepted}, duplicates ignored {result.duplicates}, "
+        f"rejected {len(result.rejected)}, observations {result.observations}, "
+        f"alerts {len(result.alerts)}",
+        highlight=False,
+    )
+    for letter in result.rejected:
+        where = letter.file + (f":{letter.line}" if letter.line else "")
+        err.print(f"[red]rejected[/] {where}: {letter.reason}", highlight=False)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def _text_options(
+    kind: Kind,
+    source: str | None,
+    published_at: str | None,
+    title: str | None,
+    issuer: str | None,
+    issuer_country: str | None,
+    source_kind: SourceKind | None,
+) -> TextOptions:
+    return TextOptions(
+        kind=kind.value,
+        source=source,
+        source_kind=source_kind,
+        published_at=_parse_time(published_at, "--published-at"),
+        title=title,
+        issuer=issuer,
+        issuer_country=issuer_country,
+    )
+
+
+_Paths = Annotated[list[Path], typer.Argument(help=".txt articles or .json/.jsonl event files")]
+_KindOpt = Annotated[Kind, typer.Option("--kind", help="what a .txt file is")]
+_SourceOpt = Annotated[str | None, typer.Option("--source", help="source name of a .txt file")]
+_SourceKindOpt = Annotated[
+    SourceKind | None, typer.Option("--source-kind", help="source kind of a .txt file")
+]
+_PubOpt = Annotated[
+    str | None,
+    typer.Option("--published-at", help="publication time of a .txt file (ISO 8601, with zone)"),
+]
+_TitleOpt = Annotated[str | None, typer.Option("--title", help="title (default: first line)")]
+_IssuerOpt = Annotated[str | None, typer.Option("--issuer", help="issuer of a statement")]
+_IssuerCountryOpt = Annotated[
+    str | None, typer.Option("--issuer-country", help="ISO code of a statement's issuer")
+]
+
+
+def _read(paths: list[Path], opts: TextOptions, settings: Settings) -> list:
+    try:
+        return read_inputs(paths, opts, max_body_chars=settings.max_body_chars)
+    except InputError as exc:
+        _fail(f"{exc} (nothing was written)")
+
+
+@app.command()
+def ingest(
+    paths: _Paths,
+    kind: _KindOpt = Kind.news,
+    source: _SourceOpt = None,
+    published_at: _PubOpt = None,
+    title: _TitleOpt = None,
+    issuer: _IssuerOpt = None,
+    issuer_country: _IssuerCountryOpt = None,
+    source_kind: _SourceKindOpt = None,
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add events to the embedded log and print the alerts they raise.
+
+    Bad records are dead-lettered with their reason and the good ones go on; the exit code is 2
+    if anything was rejected.
+    """
+    settings = _settings(data_dir)
+    opts = _text_options(kind, source, published_at, title, issuer, issuer_country, source_kind)
+    items = _read(paths, opts, settings)
+    with _open(settings) as runtime:
+        result = runtime.ingest(items)
+    if json_out:
+        for alert in result.alerts:
+            print(alert.model_dump_json())
+    elif result.alerts:
+        render_alerts(result.alerts)
+    _summary(result)
+    if result.rejected:
+        raise typer.Exit(2)
+
+
+@app.command()
+def state(
+    dyad: Annotated[str, typer.Argument(help="two ISO codes, e.g. CA-IN")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="event time (ISO 8601): state as known then")
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="read from a worker's HTTP view, e.g. http://127.0.0.1:6066"),
+    ] = None,
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Show the projected state of one relationship."""
+    dyad = _dyad(dyad)
+    when = _parse_time(as_of, "--as-of")
+    if url:
+        from service.runtime.kafka_cli import fetch_state
+
+        try:
+            result = fetch_state(url, dyad, when)
+        except LookupError:
+            _fail(f"no relationship {dyad} at {url}")
+        except ValueError as exc:
+            _fail(str(exc))
+        except ConnectionError as exc:
+            _fail(f"cannot reach {url}: {exc}", 1)
+    else:
+        with _open(_settings(data_dir)) as runtime:
+            found = runtime.state(dyad, when)
+            known = runtime.dyads()
+        if found is None:
+            _fail(f"no relationship {dyad} in the store; known: {', '.join(known) or 'none'}")
+        result = found
+    if json_out:
+        print(result.model_dump_json())
+    else:
+        render_state(result)
+
+
+@app.command()
+def alerts(
+    dyad: Annotated[str | None, typer.Option("--dyad", help="only this dyad")] = None,
+    kind: Annotated[AlertKind | None, typer.Option("--kind", help="only this kind")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="subscribe to Kafka and wait")] = False,
+    bootstrap: Annotated[
+        str | None, typer.Option("--bootstrap", help="read bilateral.alerts from Kafka")
+    ] = None,
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="Kafka: start at the oldest alert")
+    ] = False,
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List alerts (embedded store), or read/follow the Kafka alert stream with --bootstrap."""
+    dyad = _dyad(dyad) if dyad else None
+    if follow and not bootstrap:
+        _fail("--follow reads the Kafka alert stream: give --bootstrap HOST:PORT")
+    if bootstrap:
+        from service.runtime.kafka_cli import read_alerts
+
+        settings = _settings(data_dir, bootstrap=bootstrap)
+
+        async def consume() -> None:
+            async for alert in read_alerts(
+                settings,
+                follow=follow,
+                from_beginning=from_beginning or not follow,
+                dyad=dyad,
+                kind=kind.value if kind else None,
+            ):
+                if json_out:
+                    print(alert.model_dump_json(), flush=True)
+                else:
+                    render_alerts([alert])
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(consume())
+        return
+    with _open(_settings(data_dir)) as runtime:
+        found = runtime.alerts(dyad, kind)
+    if json_out:
+        for alert in found:
+            print(alert.model_dump_json())
+    else:
+        render_alerts(found)
+
+
+@app.command()
+def deadletters(data_dir: DataDir = None, json_out: JsonFlag = False) -> None:
+    """List rejected input with the reason each was rejected."""
+    with _open(_settings(data_dir)) as runtime:
+        letters = runtime.dead_letters()
+    if json_out:
+        for letter in letters:
+            print(letter.model_dump_json())
+        return
+    table = Table(title=f"{len(letters)} dead letters", expand=False)
+    for col in ("id", "where", "event", "reason"):
+        table.add_column(col, overflow="fold")
+    for letter in letters:
+        table.add_row(letter.dead_letter_id, _where(letter), letter.event_id or "-", letter.reason)
+    out.print(table)
+
+
+def _where(letter: DeadLetter) -> str:
+    if letter.file:
+        return letter.file + (f":{letter.line}" if letter.line else "")
+    if letter.topic:
+        return f"{letter.topic}[{letter.partition}]@{letter.offset}"
+    return "-"
+
+
+@app.command()
+def replay(
+    from_beginning: Annotated[
+        bool, typer.Option("--from-beginning", help="rebuild from the first event (default)")
+    ] = True,
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Rebuild the projections and alerts from the event log; report a state checksum."""
+    with _open(_settings(data_dir)) as runtime:
+        report = runtime.replay()
+    if json_out:
+        print(json.dumps(report))
+    else:
+        same = report["checksum_before"] == report["checksum_after"]
+        out.print(
+            f"replayed {report['events']} events: state checksum {report['checksum_after'][:16]} "
+            f"({'identical to' if same else 'DIFFERENT from'} before), {report['alerts']} alerts, "
+            f"alert ids {'identical' if report['alert_ids_equal'] else 'DIFFERENT'}"
+        )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="keep the demo store here (default: temp)")
+    ] = None,
+) -> None:
+    """Run the main job on the bundled example story (embedded, no broker) and print the result."""
+    examples = resources.files("service") / "examples" / "story.jsonl"
+    with resources.as_file(examples) as path:
+        temp = None
+        if data_dir is None:
+            temp = Path(tempfile.mkdtemp(prefix="bilateral-monitor-demo-"))
+            data_dir = temp
+        elif (data_dir / "monitor.sqlite3").exists():
+            _fail(f"{data_dir} already holds a store; give an empty --data-dir for the demo")
+        try:
+            settings = _settings(data_dir)
+            items = _read([path], TextOptions(), settings)
+            with _open(settings) as runtime:
+                result = runtime.ingest(items)
+                out.rule("[bold]bilateral-monitor demo: the example story, event by event")
+                out.print(f"{result.accepted} events ingested from {path.name}\n")
+                render_alerts(result.alerts)
+                for dyad in runtime.dyads():
+                    found = runtime.state(dyad)
+                    if found is not None:
+                        render_state(found)
+                report = runtime.replay()
+            out.print(
+                f"replay from the log: state checksum {report['checksum_after'][:16]}, "
+                f"identical={report['checksum_before'] == report['checksum_after']}, "
+                f"alert ids identical={report['alert_ids_equal']}"
+            )
+        finally:
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
+
+
+@app.command()
+def publish(
+    paths: _Paths,
+    bootstrap: Annotated[str, typer.Option("--bootstrap", help="Kafka bootstrap HOST:PORT")],
+    kind: _KindOpt = Kind.news,
+    source: _SourceOpt = None,
+    published_at: _PubOpt = None,
+    title: _TitleOpt = None,
+    issuer: _IssuerOpt = None,
+    issuer_country: _IssuerCountryOpt = None,
+    source_kind: _SourceKindOpt = None,
+) -> None:
+    """Validate events and publish them to Kafka (waits for acks); bad ones are dead-lettered."""
+    from service.runtime.kafka_cli import publish_events
+
+    settings = _settings(None, bootstrap=bootstrap)
+    opts = _text_options(kind, source, published_at, title, issuer, issuer_country, source_kind)
+    items = _read(paths, opts, settings)
+    good = [i for i in items if not isinstance(i, Rejected)]
+    bad = [i for i in items if isinstance(i, Rejected)]
+    try:
+        report = asyncio.run(publish_events(settings, good, bad))
+    except Exception as exc:
+        _fail(f"publishing to {bootstrap} failed: {exc}", 1)
+    err.print(f"written {report.written}, dead-lettered {report.dead_lettered}", highlight=False)
+    for item in bad:
+        where = item.file + (f":{item.line}" if item.line else "")
+        err.print(f"[red]rejected[/] {where}: {item.reason}", highlight=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def worker(
+    web_port: Annotated[int | None, typer.Option("--web-port", help="HTTP port")] = None,
+    bootstrap: Annotated[str | None, typer.Option("--bootstrap", help="Kafka HOST:PORT")] = None,
+    loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
+) -> None:
+    """Start a Faust worker (extractor + projector agents, HTTP views)."""
+    from service.runtime.kafka_cli import run_worker
+
+    run_worker(_settings(None, bootstrap=bootstrap), web_port=web_port, loglevel=loglevel)
+
+
+def main() -> None:
+    """Entry point: run the CLI; unexpected errors exit 1 with a one-line message."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # pragma: no cover - last resort
+        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,55 @@
+"""Settings, read once from the environment at an entry point and passed down (never at import).
+
+Every field can be set as ``BILATERAL_MONITOR_<NAME>`` (e.g. ``BILATERAL_MONITOR_BOOTSTRAP``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.events import DEFAULT_MAX_BODY_CHARS
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration of both runtimes. Frozen: build once, pass down."""
+
+    model_config = SettingsConfigDict(env_prefix="BILATERAL_MONITOR_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(Path(".bilateral-monitor"), description="embedded log + SQLite store")
+    max_body_chars: int = Field(DEFAULT_MAX_BODY_CHARS, gt=0, description="limit of event body")
+
+    # Kafka runtime
+    bootstrap: str = Field(
+        "127.0.0.1:19092", description="Kafka bootstrap servers, comma-separated"
+    )
+    topic_prefix: str = Field("", description="prefix of every topic name, e.g. 'staging.'")
+    partitions: int = Field(4, ge=1, description="partition count of the topics created on start")
+    replication_factor: int = Field(1, ge=1)
+    app_id: str = Field("bilateral-monitor", description="Faust app id (consumer group)")
+    web_port: int = Field(6066, ge=0, le=65535, description="worker HTTP port")
+    web_host: str = "127.0.0.1"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    store: str = Field("memory://", description="Faust table store (memory:// or rocksdb://)")
+    live_clock_seconds: float = Field(
+        0.0, ge=0.0, description="period of live ClockTicks while idle; 0 disables them"
+    )
+    live_clock_idle_seconds: float = Field(
+        60.0, ge=0.0, description="inbound quiet time before a live tick may pass event time"
+    )
+    log_json: bool = Field(False, description="log JSON lines instead of text")
+
+    def topic(self, name: str) -> str:
+        """Full name of topic ``name`` (e.g. 'bilateral.news') with the configured prefix."""
+        return f"{self.topic_prefix}{name}"

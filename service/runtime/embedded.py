@@ -1,0 +1,375 @@
+"""The embedded runtime: one process, an append-only event log and the projections in SQLite.
+
+Tables (one file, ``<data_dir>/monitor.sqlite3``):
+``events`` the append-only log of accepted inbound events (the source of truth);
+``observations`` what the extractor derived from them; ``projections`` each dyad's working state;
+``alerts`` every alert emitted; ``deadletters`` rejected input with its reason; ``meta`` the
+event-time clock. Each inbound event is stored with all its effects in one transaction or not at
+all. ``replay`` rebuilds observations, projections and alerts from ``events`` alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.alerts import Alert, DeadLetter
+from schemas.codec import decode_event, encode
+from schemas.common import AlertKind
+from schemas.events import NewsArticle, OfficialStatement
+from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
+from schemas.state import RelationshipState
+from service.domain.extraction import extract
+from service.domain.projection import DyadProjection, refold
+from service.runtime.inputs import Rejected
+
+InboundEvent = NewsArticle | OfficialStatement
+Observation = CommitmentObservation | EngagementObservation
+Clock = Callable[[], datetime]
+
+__all__ = ["EmbeddedRuntime", "IngestResult", "state_checksum"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS observations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    observation_id TEXT NOT NULL UNIQUE,
+    event_id TEXT NOT NULL,
+    dyad TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS observations_dyad ON observations (dyad, event_time);
+CREATE TABLE IF NOT EXISTS projections (dyad TEXT PRIMARY KEY, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL UNIQUE,
+    dyad TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    event_time TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deadletters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    dead_letter_id TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def state_checksum(states: Iterable[RelationshipState]) -> str:
+    """sha256 of the states' JSON, in dyad order: equal checksums mean byte-identical state."""
+    digest = hashlib.sha256()
+    for state in sorted(states, key=lambda s: s.dyad):
+        digest.update(state.model_dump_json().encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+@dataclass
+class IngestResult:
+    """What one ingest call did: counts and the alerts it emitted, in order."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[DeadLetter] = field(default_factory=list)
+    observations: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+
+
+class EmbeddedRuntime:
+    """The pipeline in one process over a SQLite file.
+
+    ``now`` is the wall clock used only to stamp ``emitted_at``, ``received_at`` and
+    ``rejected_at`` (tests pass a fixed one). Use as a context manager or call :meth:`close`.
+    Raises sqlite3.Error on a corrupt store.
+    """
+
+    def __init__(self, data_dir: Path, *, now: Clock = _utcnow) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / "monitor.sqlite3"
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.now = now
+        self._cache: dict[str, DyadProjection] = {}
+
+    def __enter__(self) -> EmbeddedRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._cache.clear()
+            raise
+        self.db.execute("COMMIT")
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def ingest(self, items: Iterable[InboundEvent | Rejected]) -> IngestResult:
+        """Store each event with its effects (one transaction per event); dead-letter rejects."""
+        result = IngestResult()
+        for item in items:
+            if isinstance(item, Rejected):
+                result.rejected.append(self.dead_letter(item))
+                continue
+            with self._tx():
+                outcome = self._ingest_one(item)
+            if outcome is None:
+                result.duplicates += 1
+            else:
+                result.accepted += 1
+                result.observations += outcome[0]
+                result.alerts.extend(outcome[1])
+        return result
+
+    def dead_letter(self, item: Rejected) -> DeadLetter:
+        """Record a rejected input with its reason, file and line; returns the dead letter."""
+        letter_id = hashlib.sha256(f"{item.file}|{item.line}|{item.raw}".encode()).hexdigest()[:16]
+        letter = DeadLetter(
+            dead_letter_id=letter_id,
+            reason=item.reason,
+            field=item.field,
+            event_id=item.event_id,
+            original=item.raw,
+            file=item.file,
+            line=item.line,
+            rejected_at=self.now(),
+        )
+        with self._tx():
+            self.db.execute(
+                "INSERT OR IGNORE INTO deadletters (dead_letter_id, payload) VALUES (?, ?)",
+                (letter_id, letter.model_dump_json()),
+            )
+        return letter
+
+    def _ingest_one(self, event: InboundEvent) -> tuple[int, list[Alert]] | None:
+        try:
+            self.db.execute(
+                "INSERT INTO events (event_id, type, published_at, payload, received_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    event.event_id,
+                    event.type,
+                    event.published_at.isoformat(),
+                    encode(event).decode("utf-8"),
+                    self.now().isoformat(),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            return None
+        observations, alerts = self._process(event)
+        stamp = self.now()
+        stamped = [a.model_copy(update={"emitted_at": stamp}) for a in alerts]
+        self.db.executemany(
+            "INSERT OR IGNORE INTO alerts (alert_id, dyad, kind, event_time, payload) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [
+                (a.alert_id, a.dyad, a.kind.value, a.event_time.isoformat(), a.model_dump_json())
+                for a in stamped
+            ],
+        )
+        return len(observations), stamped
+
+    def _process(self, event: InboundEvent) -> tuple[list[Observation], list[Alert]]:
+        """Extract, advance the clock of every dyad, fold the observations; persist all."""
+        observations = extract(event)
+        clock = self._clock()
+        at = event.published_at if clock is None else max(clock, event.published_at)
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (at.isoformat(),)
+        )
+        alerts: list[Alert] = []
+        touched: dict[str, DyadProjection] = {}
+        for dyad in self._dyads():
+            proj = self._load(dyad)
+            alerts.extend(proj.tick(ClockTick(at=at)))
+            touched[dyad] = proj
+        self.db.executemany(
+            "INSERT OR IGNORE INTO observations (observation_id, event_id, dyad, event_time, "
+            "payload) VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    o.observation_id,
+                    o.event_id,
+                    o.dyad,
+                    o.event_time.isoformat(),
+                    o.model_dump_json(),
+                )
+                for o in observations
+            ],
+        )
+        for obs in observations:
+            proj = touched.get(obs.dyad) or self._load(obs.dyad)
+            proj.advance(at)
+            if proj.is_late(obs):
+                proj, late_alerts = refold(
+                    obs.dyad, self._log(obs.dyad), clock=proj.clock, emitted=proj.emitted
+                )
+                self._cache[obs.dyad] = proj
+                alerts.extend(late_alerts)
+            else:
+                alerts.extend(proj.apply(obs))
+            touched[obs.dyad] = proj
+        for dyad, proj in touched.items():
+            self.db.execute(
+                "INSERT OR REPLACE INTO projections (dyad, payload) VALUES (?, ?)",
+                (dyad, json.dumps(proj.to_dict(), separators=(",", ":"))),
+            )
+        return observations, alerts
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _clock(self) -> datetime | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
+        return datetime.fromisoformat(row[0]) if row else None
+
+    def _dyads(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT dyad FROM projections ORDER BY dyad")]
+
+    def _load(self, dyad: str) -> DyadProjection:
+        proj = self._cache.get(dyad)
+        if proj is None:
+            row = self.db.execute(
+                "SELECT payload FROM projections WHERE dyad = ?", (dyad,)
+            ).fetchone()
+            proj = DyadProjection.from_dict(json.loads(row[0])) if row else DyadProjection(dyad)
+            self._cache[dyad] = proj
+        return proj
+
+    def _log(self, dyad: str, until: datetime | None = None) -> list[Observation]:
+        from schemas.codec import decode_observation
+
+        rows = self.db.execute(
+            "SELECT payload FROM observations WHERE dyad = ? ORDER BY seq", (dyad,)
+        ).fetchall()
+        log: list[Observation] = [decode_observation(r[0]) for r in rows]
+        if until is not None:
+            log = [o for o in log if o.event_time <= until]
+        return log
+
+    def dyads(self) -> list[str]:
+        """Every dyad with a projection, sorted."""
+        return self._dyads()
+
+    def state(self, dyad: str, as_of: datetime | None = None) -> RelationshipState | None:
+        """The read model of ``dyad`` (None if unknown); ``as_of`` folds the log up to that time."""
+        if as_of is not None:
+            log = self._log(dyad, until=as_of)
+            if not log and dyad not in self._dyads():
+                return None
+            proj, _ = refold(dyad, log, clock=as_of)
+            return proj.snapshot()
+        if dyad not in self._dyads():
+            return None
+        return self._load(dyad).snapshot()
+
+    def alerts(self, dyad: str | None = None, kind: AlertKind | None = None) -> list[Alert]:
+        """Alerts in emission order, optionally filtered."""
+        sql, args = "SELECT payload FROM alerts WHERE 1=1", []
+        if dyad:
+            sql += " AND dyad = ?"
+            args.append(dyad)
+        if kind:
+            sql += " AND kind = ?"
+            args.append(kind.value)
+        rows = self.db.execute(sql + " ORDER BY seq", args).fetchall()
+        return [Alert.model_validate_json(r[0]) for r in rows]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        """Dead letters in the order they were recorded."""
+        rows = self.db.execute("SELECT payload FROM deadletters ORDER BY seq").fetchall()
+        return [DeadLetter.model_validate_json(r[0]) for r in rows]
+
+    def events(self) -> Iterator[InboundEvent]:
+        """The event log in append order."""
+        for (payload,) in self.db.execute("SELECT payload FROM events ORDER BY seq").fetchall():
+            yield decode_event(payload, max_body_chars=10**9)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of each table."""
+        return {
+            t: self.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("events", "observations", "projections", "alerts", "deadletters")
+        }
+
+    # -- replay ------------------------------------------------------------------------------
+
+    def replay(self, progress: Callable[[int, int], None] | None = None) -> dict[str, object]:
+        """Rebuild observations, projections and alerts from the event log, in one transaction.
+
+        Returns a report: events replayed, state checksum before and after, and whether the alert
+        ids are the same set as before (``alert_ids_equal``). Emission times of alerts already
+        known are kept.
+        """
+        before_states = [self._load(d).snapshot() for d in self._dyads()]
+        before_alerts = {
+            r[0]: r[1] for r in self.db.execute("SELECT alert_id, payload FROM alerts")
+        }
+        events = list(self.events())
+        with self._tx():
+            for table in ("observations", "projections", "alerts", "meta"):
+                self.db.execute(f"DELETE FROM {table}")
+            self._cache.clear()
+            new_ids: list[str] = []
+            for n, event in enumerate(events, start=1):
+                _, alerts = self._process(event)
+                rows = []
+                for a in alerts:
+                    old = before_alerts.get(a.alert_id)
+                    payload = old if old is not None else a.model_dump_json()
+                    rows.append(
+                        (a.alert_id, a.dyad, a.kind.value, a.event_time.isoformat(), payload)
+                    )
+                    new_ids.append(a.alert_id)
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO alerts (alert_id, dyad, kind, event_time, payload) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                if progress:
+                    progress(n, len(events))
+        after_states = [self._load(d).snapshot() for d in self._dyads()]
+        return {
+            "events": len(events),
+            "checksum_before": state_checksum(before_states),
+            "checksum_after": state_checksum(after_states),
+            "alerts": len(new_ids),
+            "alert_ids_equal": set(new_ids) == set(before_alerts),
+        }
+
+
+def original_b64(raw: bytes) -> str:
+    """Base64 text of bytes that are not UTF-8 (for DeadLetter.original_b64)."""
+    return base64.b64encode(raw).decode("ascii")

@@ -1,0 +1,118 @@
+"""The wire contract: codec rejections, upcasting, generated files in step with the models."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from schemas import codec
+from schemas.codec import DecodeError, decode_event, encode
+from schemas.common import make_dyad
+from schemas.generate import rendered
+
+GOOD = {
+    "event_id": "x-1",
+    "schema_version": 1,
+    "type": "news_article",
+    "published_at": "2026-02-20T09:30:00+05:30",
+    "source": {"name": "Wire", "kind": "news"},
+    "title": "T",
+    "body": "India and Canada agreed to talk.",
+}
+
+
+def _raw(**changes):
+    data = {**GOOD, **changes}
+    return json.dumps({k: v for k, v in data.items() if v is not None}).encode()
+
+
+def test_good_event_is_stored_as_utc_and_round_trips():
+    event = decode_event(_raw())
+    assert event.published_at.isoformat() == "2026-02-20T04:00:00+00:00"
+    assert decode_event(encode(event)) == event
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "words"),
+    [
+        (_raw(published_at="2026-02-20T09:30:00"), "published_at", "timezone"),
+        (_raw(published_at="not-a-date"), "published_at", "valid datetime"),
+        (_raw(type="tweet"), "type", "unknown event type"),
+        (_raw(body=None), "body", "missing"),
+        (_raw(countries=["IN", "ZZ"]), "countries.1", "unknown country code"),
+        (_raw(body="x" * 100_001), "body", "limit is 100000"),
+        (b"\xff{}", None, "not UTF-8"),
+        (b"{not json", None, "not JSON"),
+        (_raw(schema_version=9), "schema_version", "newer"),
+        (_raw(surprise=1), "surprise", "unknown field"),
+    ],
+)
+def test_bad_input_is_rejected_with_a_precise_reason(raw, field, words):
+    with pytest.raises(DecodeError) as info:
+        decode_event(raw)
+    assert info.value.field == field
+    assert words in info.value.reason
+
+
+def test_body_limit_is_configurable():
+    with pytest.raises(DecodeError, match="limit is 10"):
+        decode_event(_raw(body="x" * 11), max_body_chars=10)
+
+
+def test_statement_needs_issuer_and_a_real_country():
+    raw = _raw(type="official_statement", issuer="MEA", issuer_country="XX")
+    with pytest.raises(DecodeError) as info:
+        decode_event(raw)
+    assert info.value.field == "issuer_country"
+
+
+def test_upcaster_chain_runs_in_order(monkeypatch):
+    monkeypatch.setattr(codec, "CURRENT_SCHEMA_VERSION", 2)
+    seen = []
+
+    def v1_to_v2(data):
+        seen.append(data["schema_version"])
+        data["title"] = data.pop("headline")
+        return data
+
+    monkeypatch.setitem(codec.UPCASTERS, ("news_article", 1), v1_to_v2)
+    data = json.loads(_raw())
+    data["headline"] = data.pop("title")
+    out = codec.upcast(data)
+    assert seen == [1] and out["title"] == "T" and out["schema_version"] == 2
+
+
+def test_dyad_is_sorted_and_rejects_one_country():
+    assert make_dyad("IN", "CA") == "CA-IN"
+    with pytest.raises(ValueError, match="two different"):
+        make_dyad("IN", "in")
+
+
+def test_generated_contract_files_match_the_models():
+    stale = [
+        str(path)
+        for path, text in rendered().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+    assert stale == [], "run `make schemas` and commit the result"
+
+
+def test_dev_events_validate_against_the_generated_json_schema(shared):
+    schema = json.loads(
+        next(p for p in rendered() if p.name == "InboundEvent.json").read_text(encoding="utf-8")
+    )
+    validator = jsonschema.Draft202012Validator(schema)
+    good = bad = 0
+    lines = (shared / "data" / "dev_events.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        data = json.loads(line)
+        try:
+            decode_event(line)
+        except DecodeError:
+            bad += 1
+            continue
+        validator.validate(data)
+        good += 1
+    assert bad == 1 and good == len(lines) - 1 and good > 0
