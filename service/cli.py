@@ -335,9 +335,18 @@ def alerts(
         render_alerts(found)
 
 
-@app.command()
-def deadletters(data_dir: DataDir = None, json_out: JsonFlag = False) -> None:
+deadletter_app = typer.Typer(
+    help="Rejected input: list (default), show ID, redrive ID... (send a fixed copy back).",
+    no_args_is_help=False,
+)
+app.add_typer(deadletter_app, name="deadletters")
+
+
+@deadletter_app.callback(invoke_without_command=True)
+def deadletters(ctx: typer.Context, data_dir: DataDir = None, json_out: JsonFlag = False) -> None:
     """List rejected input with the reason each was rejected."""
+    if ctx.invoked_subcommand is not None:
+        return
     with _open(_settings(data_dir)) as runtime:
         letters = runtime.dead_letters()
     if json_out:
@@ -350,6 +359,84 @@ def deadletters(data_dir: DataDir = None, json_out: JsonFlag = False) -> None:
     for letter in letters:
         table.add_row(letter.dead_letter_id, _where(letter), letter.event_id or "-", letter.reason)
     out.print(table)
+
+
+def _letter(runtime: EmbeddedRuntime, letter_id: str) -> DeadLetter:
+    letter = runtime.dead_letter_by_id(letter_id)
+    if letter is None:
+        _fail(f"no dead letter {letter_id!r} (give its id or a unique prefix of 4+ characters)")
+    return letter
+
+
+@deadletter_app.command("show")
+def deadletter_show(
+    letter_id: Annotated[str, typer.Argument(help="dead letter id (or a unique prefix)")],
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Show one dead letter whole: reason, where it came from, the original, redrive attempts."""
+    with _open(_settings(data_dir)) as runtime:
+        letter = _letter(runtime, letter_id)
+        attempts = runtime.redrives(letter.dead_letter_id)
+    if json_out:
+        print(json.dumps({**letter.model_dump(mode="json"), "redrives": attempts}))
+        return
+    out.print(f"[bold]{letter.dead_letter_id}[/]  {_where(letter)}  event {letter.event_id or '-'}")
+    out.print(f"reason: {letter.reason}", highlight=False)
+    out.print("original:", highlight=False)
+    out.print(letter.original or f"(base64) {letter.original_b64}", highlight=False, markup=False)
+    for a in attempts:
+        out.print(f"redriven {a['at']}: {a['outcome']} ({a['event_id']})", highlight=False)
+
+
+@deadletter_app.command("redrive")
+def deadletter_redrive(
+    letter_ids: Annotated[list[str], typer.Argument(help="dead letter ids (or unique prefixes)")],
+    fixed: Annotated[
+        Path | None,
+        typer.Option("--with", help="a .json file holding the fixed event (one id only)"),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Send dead letters back through the pipeline; the originals are kept.
+
+    Without --with, the original is validated again (e.g. after a limit was raised); with --with,
+    the fixed copy in that file is sent instead.
+    """
+    from schemas.codec import DecodeError, decode_event
+
+    if fixed is not None and len(letter_ids) != 1:
+        _fail("--with takes one dead letter id")
+    settings = _settings(data_dir)
+    failed = 0
+    with _open(settings) as runtime:
+        for letter_id in letter_ids:
+            letter = _letter(runtime, letter_id)
+            try:
+                if fixed is not None:
+                    raw = fixed.read_bytes()
+                else:
+                    raw = (letter.original or "").encode("utf-8")
+                event = decode_event(raw, max_body_chars=settings.max_body_chars)
+            except OSError as exc:
+                _fail(f"--with {fixed}: cannot read ({exc.strerror})")
+            except DecodeError as exc:
+                failed += 1
+                hint = "" if fixed else "; fix it and pass --with FIXED.json"
+                err.print(
+                    f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}",
+                    highlight=False,
+                )
+                continue
+            result = runtime.redrive(letter, event)
+            state = "ingested" if result.accepted else "duplicate (already in the log)"
+            err.print(
+                f"redriven {letter.dead_letter_id} as {event.event_id}: {state}, "
+                f"{len(result.alerts)} alerts",
+                highlight=False,
+            )
+    if failed:
+        raise typer.Exit(2)
 
 
 def _where(letter: DeadLetter) -> str:

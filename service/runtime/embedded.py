@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS deadletters (
     dead_letter_id TEXT NOT NULL UNIQUE,
     payload TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS redrives (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    dead_letter_id TEXT NOT NULL,
+    event_id TEXT,
+    outcome TEXT NOT NULL,
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -311,6 +318,38 @@ class EmbeddedRuntime:
         """Dead letters in the order they were recorded."""
         rows = self.db.execute("SELECT payload FROM deadletters ORDER BY seq").fetchall()
         return [DeadLetter.model_validate_json(r[0]) for r in rows]
+
+    def dead_letter_by_id(self, letter_id: str) -> DeadLetter | None:
+        """One dead letter by id (a unique prefix of at least 4 characters is enough)."""
+        rows = self.db.execute(
+            "SELECT payload FROM deadletters WHERE dead_letter_id LIKE ? || '%' LIMIT 2",
+            (letter_id,),
+        ).fetchall()
+        if len(letter_id) < 4 or len(rows) != 1:
+            return None
+        return DeadLetter.model_validate_json(rows[0][0])
+
+    def redrives(self, letter_id: str) -> list[dict[str, str]]:
+        """The redrive attempts of a dead letter: event id, outcome, time."""
+        rows = self.db.execute(
+            "SELECT event_id, outcome, at FROM redrives WHERE dead_letter_id = ? ORDER BY seq",
+            (letter_id,),
+        ).fetchall()
+        return [{"event_id": r[0] or "", "outcome": r[1], "at": r[2]} for r in rows]
+
+    def redrive(self, letter: DeadLetter, fixed: InboundEvent) -> IngestResult:
+        """Send a fixed copy of a dead letter through the pipeline; the original stays as it was.
+
+        The attempt is recorded (``redrives``) with its outcome: ``ingested`` or ``duplicate``.
+        """
+        result = self.ingest([fixed])
+        outcome = "ingested" if result.accepted else "duplicate"
+        with self._tx():
+            self.db.execute(
+                "INSERT INTO redrives (dead_letter_id, event_id, outcome, at) VALUES (?, ?, ?, ?)",
+                (letter.dead_letter_id, fixed.event_id, outcome, self.now().isoformat()),
+            )
+        return result
 
     def events(self) -> Iterator[InboundEvent]:
         """The event log in append order."""

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Benchmark: how long a replay takes, and how much memory it holds.
+
+Two measurements, each printed as ``name: value`` lines:
+
+1. ``fold``: the pure projection (service.domain.projection.project) over N synthetic commitment
+   observations (default 1,000,000) spread over D dyads and K commitments per dyad, with every
+   status signal, plus one ClockTick per 1,000 observations. Reports seconds, observations per
+   second and peak RSS.
+2. ``embedded``: ``EmbeddedRuntime.replay`` of E synthetic articles (default 2,000) ingested from a
+   generated JSONL file: extraction, projection and SQLite writes together.
+
+Usage: ``python scripts/bench_replay.py [--observations N] [--dyads D] [--events E]``.
+The numbers depend on the machine; run it several times and compare medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from schemas.common import CommitmentStatus, Topic  # noqa: E402
+from schemas.events import NewsArticle, Source, SourceKind  # noqa: E402
+from schemas.observations import (  # noqa: E402
+    Attribution,
+    ClockTick,
+    CommitmentKind,
+    CommitmentObservation,
+    Evidence,
+)
+from service.domain.projection import project  # noqa: E402
+
+COUNTRIES = ["AU", "BR", "CA", "CN", "DE", "FR", "GB", "ID", "IN", "IT", "JP", "KR", "MX", "SA",
+             "TR", "US", "ZA", "AR"]
+SUBJECTS = ["uranium", "hydrogen", "lithium", "semiconductor", "fisheries", "rail", "vaccine",
+            "satellite", "customs", "visa", "extradition", "wheat", "fertiliser", "shipbuilding",
+            "cyber", "maritime", "tariff", "pension", "student", "aviation"]
+SIGNALS = [s for s in CommitmentStatus if s != CommitmentStatus.LAPSED]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def synthetic_log(n: int, dyads: int, per_dyad: int, seed: int = 7) -> list:
+    rnd = random.Random(seed)
+    pairs = sorted({"-".join(sorted(rnd.sample(COUNTRIES, 2))) for _ in range(dyads * 4)})[:dyads]
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    log: list = []
+    for i in range(n):
+        dyad = pairs[i % len(pairs)]
+        a, b = rnd.sample(SUBJECTS, 2)
+        k = rnd.randrange(per_dyad)
+        terms = [SUBJECTS[k % len(SUBJECTS)], f"item{k}"]
+        when = start + timedelta(minutes=i)
+        sentence = f"The two sides discussed {a} and {b}."
+        log.append(
+            CommitmentObservation(
+                observation_id=f"ev{i}#0",
+                event_id=f"ev{i}",
+                dyad=dyad,
+                event_time=when,
+                kind=CommitmentKind.ACTION,
+                title=" ".join(terms),
+                key_terms=terms,
+                parties=dyad.split("-"),
+                topics=[Topic.OTHER],
+                signal=rnd.choice(SIGNALS),
+                evidence=Evidence(
+                    event_id=f"ev{i}",
+                    source=f"outlet{i % 7}",
+                    source_kind=SourceKind.NEWS,
+                    published_at=when,
+                    sentence=sentence,
+                    span=(0, len(sentence)),
+                    attribution=Attribution.OFFICIALS,
+                ),
+                confidence=0.6,
+            )
+        )
+        if i % 1000 == 999:
+            log.append(ClockTick(at=when))
+    return log
+
+
+def bench_fold(n: int, dyads: int, per_dyad: int) -> None:
+    t0 = time.perf_counter()
+    log = synthetic_log(n, dyads, per_dyad)
+    built = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    states, alerts = project(log)
+    took = time.perf_counter() - t1
+    commitments = sum(len(s.commitments) for s in states.values())
+    print(f"fold.observations: {n}")
+    print(f"fold.dyads: {len(states)}  commitments: {commitments}  alerts: {len(alerts)}")
+    print(f"fold.build_log_seconds: {built:.1f}")
+    print(f"fold.seconds: {took:.1f}")
+    print(f"fold.observations_per_second: {n / took:,.0f}")
+    print(f"fold.peak_rss_mib: {peak_rss_mb():.0f}")
+
+
+ARTICLE = (
+    "{a} and {b} agreed to expand cooperation on {s}. The two sides also decided to hold "
+    "talks on {t} next month, officials said. {a}'s foreign minister is expected to visit {b} "
+    "in the first week of {m}."
+)
+
+
+def bench_embedded(events: int) -> None:
+    from service.runtime.embedded import EmbeddedRuntime
+
+    rnd = random.Random(11)
+    names = {"IN": "India", "CA": "Canada", "JP": "Japan", "AU": "Australia", "FR": "France",
+             "DE": "Germany", "BR": "Brazil", "ZA": "South Africa"}
+    codes = sorted(names)
+    months = ["March", "April", "May", "June", "July", "August"]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    items = []
+    for i in range(events):
+        a, b = rnd.sample(codes, 2)
+        body = ARTICLE.format(
+            a=names[a], b=names[b], s=rnd.choice(SUBJECTS), t=rnd.choice(SUBJECTS),
+            m=rnd.choice(months),
+        )
+        items.append(
+            NewsArticle(
+                event_id=f"bench-{i}",
+                published_at=start + timedelta(hours=i),
+                source=Source(name=f"outlet{i % 5}", kind=SourceKind.NEWS),
+                title=f"Article {i}",
+                body=body,
+            )
+        )
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedRuntime(Path(tmp)) as runtime:
+        t0 = time.perf_counter()
+        runtime.ingest(items)
+        ingest = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        report = runtime.replay()
+        replay = time.perf_counter() - t1
+        counts = runtime.counts()
+    print(f"embedded.events: {events}  observations: {counts['observations']}  "
+          f"alerts: {counts['alerts']}")
+    print(f"embedded.ingest_seconds: {ingest:.1f}  ({events / ingest:,.0f} events/s)")
+    print(f"embedded.replay_seconds: {replay:.1f}  ({events / replay:,.0f} events/s)")
+    print(f"embedded.replay_identical: {report['checksum_before'] == report['checksum_after']}")
+    print(f"embedded.peak_rss_mib: {peak_rss_mb():.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--dyads", type=int, default=50)
+    parser.add_argument("--commitments-per-dyad", type=int, default=40)
+    parser.add_argument("--events", type=int, default=2_000)
+    parser.add_argument("--skip-fold", action="store_true")
+    parser.add_argument("--skip-embedded", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_fold:
+        bench_fold(args.observations, args.dyads, args.commitments_per_dyad)
+    if not args.skip_embedded:
+        bench_embedded(args.events)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The command line as scripts use it: exit codes, messages, JSON output (subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, SEED_FILE, SEED_PUBLISHED_AT
+
+
+def cli(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    extra = ["--data-dir", str(data_dir)] if data_dir is not None else []
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args, *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def seed_args(shared: Path) -> list[str]:
+    return [
+        "ingest",
+        str(shared / SEED_FILE),
+        "--kind",
+        "news",
+        "--source",
+        "CNN-News18",
+        "--published-at",
+        SEED_PUBLISHED_AT,
+    ]
+
+
+def test_ingest_seed_then_state_json(tmp_path, shared):
+    store = tmp_path / "s"
+    done = cli(*seed_args(shared), data_dir=store)
+    assert done.returncode == 0, done.stderr
+    assert "accepted 1" in done.stderr
+    shown = cli("state", "IN-CA", "--json", data_dir=store)
+    assert shown.returncode == 0, shown.stderr
+    body = json.loads(shown.stdout)
+    assert set(body) == {"dyad", "as_of", "commitments", "engagements"}
+    assert body["dyad"] == "CA-IN" and body["commitments"]
+    table = cli("state", "CA-IN", data_dir=store)
+    assert table.returncode == 0 and "commitments as of" in table.stdout
+
+
+def test_dev_sequence_dead_letters_and_exits_2(tmp_path, shared):
+    store = tmp_path / "s"
+    assert cli(*seed_args(shared), data_dir=store).returncode == 0
+    done = cli("ingest", str(shared / "data" / "dev_events.jsonl"), data_dir=store)
+    assert done.returncode == 2
+    assert "rejected 1" in done.stderr and "published_at" in done.stderr
+    assert "dev_events.jsonl:" in done.stderr  # file:line of the bad record
+    letters = cli("deadletters", "--json", data_dir=store)
+    (letter,) = [json.loads(line) for line in letters.stdout.splitlines()]
+    assert letter["event_id"] == "dev-012" and letter["line"] >= 1
+    alerts = cli("alerts", "--json", "--dyad", "CA-IN", data_dir=store)
+    kinds = {json.loads(line)["kind"] for line in alerts.stdout.splitlines()}
+    assert {"commitment.contradicted", "commitment.deadline_missed"} <= kinds
+    only = cli("alerts", "--json", "--kind", "commitment.reversed", data_dir=store)
+    assert {json.loads(x)["kind"] for x in only.stdout.splitlines()} == {"commitment.reversed"}
+
+
+def test_replay_reports_identical_state(tmp_path, shared):
+    store = tmp_path / "s"
+    cli(*seed_args(shared), data_dir=store)
+    before = cli("state", "CA-IN", "--json", data_dir=store).stdout
+    done = cli("replay", "--json", data_dir=store)
+    report = json.loads(done.stdout)
+    assert report["checksum_before"] == report["checksum_after"]
+    assert report["alert_ids_equal"] is True
+    assert cli("state", "CA-IN", "--json", data_dir=store).stdout == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "/nonexistent/file.jsonl"], "no such file"),
+        (["ingest", str(REPO_ROOT / "pyproject.toml")], "unsupported file type"),
+        (["state", "CA"], "two ISO codes"),
+        (["state", "CA-XX"], "unknown country code"),
+        (["state", "CA-IN", "--as-of", "yesterday"], "--as-of"),
+        (["alerts", "--follow"], "--bootstrap"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(tmp_path, args, message):
+    done = cli(*args, data_dir=tmp_path / "s")
+    assert done.returncode == 2, done
+    assert message in done.stderr
+
+
+def test_unreadable_file_writes_nothing(tmp_path, shared):
+    good = tmp_path / "good.jsonl"
+    good.write_text((shared / "data" / "dev_events.jsonl").read_text().splitlines()[0] + "\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"\xff\xfe not utf-8\n")
+    store = tmp_path / "s"
+    done = cli("ingest", str(good), str(bad), data_dir=store)
+    assert done.returncode == 2 and "not UTF-8" in done.stderr
+    assert "nothing was written" in done.stderr
+    listed = cli("alerts", "--json", data_dir=store)
+    assert listed.stdout == ""
+
+
+def test_txt_needs_published_at(tmp_path, shared):
+    done = cli("ingest", str(shared / SEED_FILE), data_dir=tmp_path / "s")
+    assert done.returncode == 2 and "--published-at" in done.stderr
+
+
+def test_unknown_dyad_is_exit_2(tmp_path):
+    done = cli("state", "FR-DE", data_dir=tmp_path / "s")
+    assert done.returncode == 2 and "no relationship DE-FR" in done.stderr
+
+
+def test_demo_runs_and_prints_alerts_and_state():
+    done = cli("demo")
+    assert done.returncode == 0, done.stderr
+    for words in ("commitment", "status_changed", "contradicted", "deadline_missed", "AU-JP"):
+        assert words in done.stdout, words
+    assert "identical=True" in done.stdout
+
+
+def test_dead_letter_show_and_redrive_keep_the_original(tmp_path, shared):
+    store = tmp_path / "s"
+    cli("ingest", str(shared / "data" / "dev_events.jsonl"), data_dir=store)
+    (letter,) = [
+        json.loads(x) for x in cli("deadletters", "--json", data_dir=store).stdout.splitlines()
+    ]
+    shown = cli("deadletters", "show", letter["dead_letter_id"][:6], "--json", data_dir=store)
+    assert json.loads(shown.stdout)["reason"] == letter["reason"]
+    again = cli("deadletters", "redrive", letter["dead_letter_id"], data_dir=store)
+    assert again.returncode == 2 and "still invalid" in again.stderr
+    fixed = json.loads(letter["original"])
+    fixed["published_at"] = "2026-05-24T00:00:00Z"
+    fixed_file = tmp_path / "fixed.json"
+    fixed_file.write_text(json.dumps(fixed))
+    done = cli(
+        "deadletters", "redrive", letter["dead_letter_id"], "--with", str(fixed_file),
+        data_dir=store,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ingested" in done.stderr
+    after = cli("deadletters", "show", letter["dead_letter_id"], "--json", data_dir=store)
+    body = json.loads(after.stdout)
+    assert body["original"] == letter["original"]
+    assert [r["outcome"] for r in body["redrives"]] == ["ingested"]
+    twice = cli(
+        "deadletters", "redrive", letter["dead_letter_id"], "--with", str(fixed_file),
+        data_dir=store,
+    )
+    assert twice.returncode == 0 and "duplicate" in twice.stderr
+    missing = cli("deadletters", "show", "zzzzzz", data_dir=store)
+    assert missing.returncode == 2 and "no dead letter" in missing.stderr
