@@ -19,30 +19,64 @@ from __future__ import annotations
 import argparse
 import random
 import resource
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from schemas.common import CommitmentStatus, Topic  # noqa: E402
-from schemas.events import NewsArticle, Source, SourceKind  # noqa: E402
-from schemas.observations import (  # noqa: E402
+from schemas.common import CommitmentStatus, Topic
+from schemas.events import NewsArticle, Source, SourceKind
+from schemas.observations import (
     Attribution,
     ClockTick,
     CommitmentKind,
     CommitmentObservation,
     Evidence,
 )
-from service.domain.projection import project  # noqa: E402
+from service.domain.projection import project
 
-COUNTRIES = ["AU", "BR", "CA", "CN", "DE", "FR", "GB", "ID", "IN", "IT", "JP", "KR", "MX", "SA",
-             "TR", "US", "ZA", "AR"]
-SUBJECTS = ["uranium", "hydrogen", "lithium", "semiconductor", "fisheries", "rail", "vaccine",
-            "satellite", "customs", "visa", "extradition", "wheat", "fertiliser", "shipbuilding",
-            "cyber", "maritime", "tariff", "pension", "student", "aviation"]
+COUNTRIES = [
+    "AU",
+    "BR",
+    "CA",
+    "CN",
+    "DE",
+    "FR",
+    "GB",
+    "ID",
+    "IN",
+    "IT",
+    "JP",
+    "KR",
+    "MX",
+    "SA",
+    "TR",
+    "US",
+    "ZA",
+    "AR",
+]
+SUBJECTS = [
+    "uranium",
+    "hydrogen",
+    "lithium",
+    "semiconductor",
+    "fisheries",
+    "rail",
+    "vaccine",
+    "satellite",
+    "customs",
+    "visa",
+    "extradition",
+    "wheat",
+    "fertiliser",
+    "shipbuilding",
+    "cyber",
+    "maritime",
+    "tariff",
+    "pension",
+    "student",
+    "aviation",
+]
 SIGNALS = [s for s in CommitmentStatus if s != CommitmentStatus.LAPSED]
 
 
@@ -119,8 +153,16 @@ def bench_embedded(events: int) -> None:
     from service.runtime.embedded import EmbeddedRuntime
 
     rnd = random.Random(11)
-    names = {"IN": "India", "CA": "Canada", "JP": "Japan", "AU": "Australia", "FR": "France",
-             "DE": "Germany", "BR": "Brazil", "ZA": "South Africa"}
+    names = {
+        "IN": "India",
+        "CA": "Canada",
+        "JP": "Japan",
+        "AU": "Australia",
+        "FR": "France",
+        "DE": "Germany",
+        "BR": "Brazil",
+        "ZA": "South Africa",
+    }
     codes = sorted(names)
     months = ["March", "April", "May", "June", "July", "August"]
     start = datetime(2026, 1, 1, tzinfo=UTC)
@@ -128,7 +170,10 @@ def bench_embedded(events: int) -> None:
     for i in range(events):
         a, b = rnd.sample(codes, 2)
         body = ARTICLE.format(
-            a=names[a], b=names[b], s=rnd.choice(SUBJECTS), t=rnd.choice(SUBJECTS),
+            a=names[a],
+            b=names[b],
+            s=rnd.choice(SUBJECTS),
+            t=rnd.choice(SUBJECTS),
             m=rnd.choice(months),
         )
         items.append(
@@ -148,8 +193,10 @@ def bench_embedded(events: int) -> None:
         report = runtime.replay()
         replay = time.perf_counter() - t1
         counts = runtime.counts()
-    print(f"embedded.events: {events}  observations: {counts['observations']}  "
-          f"alerts: {counts['alerts']}")
+    print(
+        f"embedded.events: {events}  observations: {counts['observations']}  "
+        f"alerts: {counts['alerts']}"
+    )
     print(f"embedded.ingest_seconds: {ingest:.1f}  ({events / ingest:,.0f} events/s)")
     print(f"embedded.replay_seconds: {replay:.1f}  ({events / replay:,.0f} events/s)")
     print(f"embedded.replay_identical: {report['checksum_before'] == report['checksum_after']}")
