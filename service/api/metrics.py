@@ -1,0 +1,99 @@
+"""Prometheus metrics (prometheus_client), one registry per running app.
+
+Names follow Prometheus conventions: ``bilateral_`` prefix, base units (seconds), ``_total`` for
+counters. Faust's bundled Prometheus sensor is not used (it has crashed consumers during a
+rebalance, faust issue 214); consumer lag is computed here as end offset minus committed offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+from schemas.alerts import Alert
+from schemas.common import CommitmentStatus
+from schemas.state import RelationshipState
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The service's metrics in their own CollectorRegistry (several apps per process in tests)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.consumed = Counter(
+            "bilateral_events_consumed_total", "Messages consumed, by topic.", ["topic"], registry=r
+        )
+        self.produced = Counter(
+            "bilateral_events_produced_total", "Messages produced, by topic.", ["topic"], registry=r
+        )
+        self.dead_lettered = Counter(
+            "bilateral_deadletters_total",
+            "Messages dead-lettered, by reason (the offending field, or the decoding step).",
+            ["reason"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "bilateral_alerts_total",
+            "Alerts emitted, by kind and severity.",
+            ["kind", "severity"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "bilateral_processing_latency_seconds",
+            "From an event received by the extractor to its alert sent by the projector.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.extraction = Histogram(
+            "bilateral_extraction_seconds",
+            "Time to extract observations from one article or statement.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.lag = Gauge(
+            "bilateral_consumer_lag_messages",
+            "End offset minus committed offset, per topic and partition.",
+            ["topic", "partition"],
+            registry=r,
+        )
+        self.commitments = Gauge(
+            "bilateral_commitments",
+            "Commitments by dyad and status.",
+            ["dyad", "status"],
+            registry=r,
+        )
+        self.recovered = Gauge(
+            "bilateral_tables_recovered",
+            "1 once the tables are recovered from their changelogs, else 0.",
+            registry=r,
+        )
+
+    def count_alerts(self, alerts: Iterable[Alert]) -> None:
+        """Count each alert by kind and severity."""
+        for alert in alerts:
+            self.alerts.labels(alert.kind.value, alert.severity.value).inc()
+
+    def set_commitments(self, state: RelationshipState) -> None:
+        """Set the commitments-by-status gauge of one dyad from its state."""
+        counts: dict[str, int] = {}
+        for c in state.commitments:
+            counts[c.status.value] = counts.get(c.status.value, 0) + 1
+        for status in CommitmentStatus:
+            self.commitments.labels(state.dyad, status.value).set(counts.get(status.value, 0))
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text exposition format."""
+        return generate_latest(self.registry)
