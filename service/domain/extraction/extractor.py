@@ -1,0 +1,571 @@
+"""Rule-based extraction of commitment and engagement observations from one inbound event.
+
+Pipeline per event (pure, deterministic):
+
+1. sentences (spaCy sentencizer, headings skipped) and actor mentions (gazetteer);
+2. the document's dyad: the two countries most mentioned (body and title, one vote a mention),
+   with the publisher's ``countries`` hint and a statement's ``issuer_country`` as two votes each;
+   no second country -> no observation at all;
+3. per sentence: an explicit denial is cut out and remembered; a negated sentence yields no
+   commitment; the main signal (signals.main_signal) needs a government agent right before it
+   (a country, capital, institution, official, "the two sides", "they" = the previous sentence's
+   actors) unless the signal is nominal; its object (the words after it, to the clause end) gives
+   title, key terms, topics and kind; agreement lists are split per subject ("agreements covering
+   uranium, energy and critical minerals" -> three observations);
+4. visits: a visit or trip by a leader or minister (gazetteer ``visit_ranks``) to the other
+   country is a ``visit`` commitment keyed by the visitor's surname and the destination; one
+   reported as having taken place only updates (``may_create`` false) and is also an engagement;
+5. meetings, calls and talks that took place are engagements.
+
+Confidence of a commitment observation (0..1, three decimals) =
+``ATTRIBUTION_WEIGHT[attribution] * STATUS_FIRMNESS[signal] * (0.75 if hedged) * (0.9 if the
+agent is implicit)``; e.g. an official statement that two sides agreed: 0.9; unnamed sources on a
+likely plan: 0.45 * 0.85 * 0.75 = 0.287.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from schemas.common import CommitmentStatus, Due, Topic, make_dyad
+from schemas.events import NewsArticle, OfficialStatement
+from schemas.observations import (
+    Attribution,
+    CommitmentKind,
+    CommitmentObservation,
+    EngagementObservation,
+    Evidence,
+)
+from service.domain.extraction.actors import Mention, gazetteer
+from service.domain.extraction.dates import find_dues
+from service.domain.extraction.resources import compile_pattern
+from service.domain.extraction.sentences import Sentence, nlp, split
+from service.domain.extraction.signals import (
+    Signal,
+    agent_gap_words,
+    attribution,
+    clause_end,
+    denial,
+    engagement,
+    find_signals,
+    is_hedged,
+    is_negated,
+    lexicon,
+    main_signal,
+)
+from service.domain.extraction.topics import key_terms, topics_for
+
+__all__ = ["ATTRIBUTION_WEIGHT", "STATUS_FIRMNESS", "extract"]
+
+ATTRIBUTION_WEIGHT: dict[Attribution, float] = {
+    Attribution.OFFICIAL_STATEMENT: 0.9,
+    Attribution.NAMED_OFFICIAL: 0.8,
+    Attribution.OFFICIALS: 0.7,
+    Attribution.GOVERNMENT_SOURCES: 0.6,
+    Attribution.REPORT: 0.55,
+    Attribution.UNNAMED_SOURCES: 0.45,
+}
+"""How much a mention is worth by whom it is attributed to (strongest first)."""
+
+STATUS_FIRMNESS: dict[CommitmentStatus, float] = {
+    CommitmentStatus.PROPOSED: 0.85,
+    CommitmentStatus.UNDER_DISCUSSION: 0.95,
+}
+"""Discount of soft statuses; every other status is firm (1.0)."""
+
+HEDGE_FACTOR = 0.75
+IMPLICIT_AGENT_FACTOR = 0.9
+
+_LEAD = re.compile(r"^(?:\s|,|to\b|that\b|on\b|upon\b|with\b|of\b)+", re.I)
+_VISIT_START = re.compile(r"^(?:travel|visit|fly|go|come|arrive|head)\w*\b", re.I)
+_WORD_SPLIT = re.compile(r"[\w’'-]+")
+_AND_ARTICLE = re.compile(r",?\s+and\s+(?=(?:an?|the)\s)", re.I)
+_LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.I)
+_TRAILING = re.compile(r"[\s,;:.]+$")
+_DETERMINER = re.compile(r"^(?:the|their|its|a|an)\s+", re.I)
+_NO_DUE = frozenset(
+    {CommitmentStatus.FULFILLED, CommitmentStatus.PAUSED, CommitmentStatus.REVERSED}
+)
+"""Statuses that report a past change: a date in their sentence is when it happened, not a due."""
+
+
+@dataclass
+class _Doc:
+    event: NewsArticle | OfficialStatement
+    dyad: tuple[str, str]
+    published: date
+    mentions: list[Mention]
+    names: dict[str, str] = field(default_factory=dict)
+    visit_due: dict[str, Due] = field(default_factory=dict)
+    last_visit_due: Due | None = None
+    prev_countries: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Draft:
+    kind: str  # "commitment" | "engagement"
+    fields: dict[str, Any]
+
+
+def _country_votes(
+    event: NewsArticle | OfficialStatement, mentions: list[Mention]
+) -> tuple[str, str] | None:
+    votes: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for m in mentions:
+        if m.country:
+            votes[m.country] += 1
+            first.setdefault(m.country, m.start)
+    if event.title:
+        for m in gazetteer().mentions(nlp()(event.title), offset=-1):
+            if m.country:
+                votes[m.country] += 1
+                first.setdefault(m.country, len(event.body) + 1)
+    hints = list(event.countries or [])
+    if isinstance(event, OfficialStatement):
+        hints.append(event.issuer_country)
+    for code in hints:
+        votes[code] += 2
+        first.setdefault(code, len(event.body) + 2)
+    ranked = sorted(votes, key=lambda c: (-votes[c], first[c]))
+    if len(ranked) < 2:
+        return None
+    a, b = ranked[0], ranked[1]
+    return (a, b) if a < b else (b, a)
+
+
+def _in_sentence(mentions: list[Mention], sent: Sentence) -> list[Mention]:
+    return [m for m in mentions if sent.start <= m.start and m.end <= sent.end]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD_SPLIT.findall(text)]
+
+
+def _agent(
+    sent: Sentence, local: list[Mention], signal: Signal, doc: _Doc
+) -> tuple[set[str], bool] | None:
+    """Countries of the agent right before ``signal`` and whether it is collective, or None."""
+    gap_ok = agent_gap_words()
+    before = [m for m in local if m.end - sent.start <= signal.start and m.is_government]
+    for i in range(len(before) - 1, -1, -1):
+        m = before[i]
+        gap = sent.text[m.end - sent.start : signal.start]
+        if "," in gap or not all(w in gap_ok for w in _words(gap)):
+            continue
+        group = [m]
+        j = i - 1
+        while j >= 0:
+            between = sent.text[before[j].end - sent.start : group[0].start - sent.start]
+            if between.strip().lower() in ("and", ",", ", and", "&"):
+                group.insert(0, before[j])
+                j -= 1
+            else:
+                break
+        countries: set[str] = set()
+        collective = False
+        for g in group:
+            if g.kind == "collective":
+                collective = True
+            elif g.kind == "pronoun":
+                countries |= doc.prev_countries & set(doc.dyad)
+                if not countries:
+                    return None
+            elif g.country:
+                countries.add(g.country)
+        if countries and not countries <= set(doc.dyad):
+            return None
+        if collective or countries == set(doc.dyad) or not countries:
+            return set(doc.dyad), True
+        return countries, False
+    return None
+
+
+def _object_span(sent: Sentence, signal: Signal) -> tuple[int, int]:
+    if signal.obj is not None:
+        start, limit = signal.obj
+    else:
+        start, limit = signal.end, len(sent.text)
+    end = min(clause_end(sent.text, start), limit)
+    return start, end
+
+
+def _clean(text: str) -> str:
+    text = _LEAD.sub("", text)
+    return _TRAILING.sub("", text).strip()
+
+
+def _blank_actors(text: str, offset: int, local: list[Mention]) -> str:
+    """``text`` with place names and people replaced by spaces (not key terms)."""
+    chars = list(text)
+    for m in local:
+        a, b = m.start - offset, m.end - offset
+        if b <= 0 or a >= len(chars):
+            continue
+        for k in range(max(a, 0), min(b, len(chars))):
+            chars[k] = " "
+    return "".join(chars)
+
+
+def _agreement_items(obj: str) -> list[str]:
+    """Split an agreement object per subject: "agreements covering uranium, energy and AI"."""
+    lex = lexicon()
+    nouns = compile_pattern(lex["agreement_nouns"])
+    preps = compile_pattern(r"^\s*(?:" + lex["list_prepositions"] + r")\s+")
+    items: list[str] = []
+    for part in _AND_ARTICLE.split(obj):
+        m = nouns.search(part)
+        if not m:
+            items.append(part)
+            continue
+        after = part[m.end() :]
+        pm = preps.match(after)
+        if not pm:
+            items.append(part)
+            continue
+        items.extend(s for s in _LIST_SPLIT.split(after[pm.end() :]) if s.strip())
+    return [_clean(i) for i in items if _clean(i)]
+
+
+def _kind(signal: Signal, obj: str) -> CommitmentKind:
+    lex = lexicon()
+    if signal.kind == "talks" or signal.status is CommitmentStatus.UNDER_DISCUSSION:
+        return CommitmentKind.TALKS
+    if signal.kind == "agreement" or compile_pattern(lex["agreement_nouns"]).search(obj):
+        return CommitmentKind.AGREEMENT
+    if compile_pattern(lex["talks_nouns"]).search(obj):
+        return CommitmentKind.TALKS
+    return CommitmentKind.ACTION
+
+
+def _confidence(attr: Attribution, status: CommitmentStatus, hedged: bool, implicit: bool) -> float:
+    value = ATTRIBUTION_WEIGHT[attr] * STATUS_FIRMNESS.get(status, 1.0)
+    if hedged:
+        value *= HEDGE_FACTOR
+    if implicit:
+        value *= IMPLICIT_AGENT_FACTOR
+    return round(min(max(value, 0.01), 0.99), 3)
+
+
+def _due_for(sent: Sentence, signal: Signal | None, published: date) -> Due | None:
+    dues = find_dues(sent.text, published)
+    if not dues:
+        return None
+    if signal is not None:
+        after = [d for d in dues if d.start >= signal.end]
+        if after:
+            return after[0].due
+    return dues[-1].due
+
+
+def _evidence(doc: _Doc, sent: Sentence, attr: Attribution, hedged: bool) -> Evidence:
+    event = doc.event
+    return Evidence(
+        event_id=event.event_id,
+        source=event.source.name,
+        source_kind=event.source.kind,
+        published_at=event.published_at,
+        sentence=sent.text,
+        span=(sent.start, sent.end),
+        attribution=attr,
+        hedged=hedged,
+    )
+
+
+def _visits(
+    doc: _Doc,
+    sent: Sentence,
+    text: str,
+    local: list[Mention],
+    signal: Signal | None,
+    attr: Attribution,
+    hedged: bool,
+    deny: CommitmentStatus | None,
+) -> list[_Draft]:
+    spec = lexicon()["visit"]
+    trigger = compile_pattern(spec["trigger"])
+    gaz = gazetteer()
+    out: list[_Draft] = []
+    seen: set[tuple[str, str]] = set()
+    people = [
+        m
+        for m in local
+        if m.kind in ("person", "official") and m.name and m.rank in gaz.visit_ranks and m.country
+    ]
+    for t in trigger.finditer(text):
+        visitor: Mention | None = None
+        for m in people:
+            rel = m.start - sent.start
+            if rel >= t.end() and re.fullmatch(r"\s*(?:by|of)\s+", text[t.end() : rel]):
+                visitor = m
+                break
+        if visitor is None:
+            earlier = [m for m in people if m.end - sent.start <= t.start()]
+            visitor = earlier[-1] if earlier else None
+        if visitor is None or visitor.country not in doc.dyad:
+            continue
+        dest: Mention | None = None
+        for m in local:
+            rel = m.start - sent.start
+            if (
+                rel >= t.start()
+                and m.kind in ("country", "capital")
+                and m.country in doc.dyad
+                and m.country != visitor.country
+            ):
+                dest = m
+                break
+        if dest is None or dest.country is None:
+            continue
+        key = (visitor.surname or "", dest.country)
+        if key in seen:
+            continue
+        seen.add(key)
+        cue = text[max(0, t.start() - 30) : t.end()]
+        if signal is not None:
+            status = signal.status
+        elif compile_pattern(spec["fulfilled"]).search(t.group(0)):
+            status = CommitmentStatus.FULFILLED
+        elif compile_pattern(spec["proposed"]).search(cue):
+            status = CommitmentStatus.PROPOSED
+        else:
+            continue
+        due = None if status in _NO_DUE else _due_for(sent, signal, doc.published)
+        if due is not None:
+            doc.visit_due[key[0]] = due
+        else:
+            due = doc.visit_due.get(key[0])
+        if due is not None and status is not CommitmentStatus.FULFILLED:
+            doc.last_visit_due = due
+        visit_hedged = hedged or bool(compile_pattern(spec["hedged"]).search(cue))
+        name = visitor.name or visitor.text
+        dest_name = gaz.country_name(dest.country)
+        out.append(
+            _Draft(
+                "commitment",
+                {
+                    "kind": CommitmentKind.VISIT,
+                    "title": f"{name} visit to {dest_name}",
+                    "key_terms": [key[0], dest.country],
+                    "parties": sorted({visitor.country, dest.country}),
+                    "topics": [Topic.DIPLOMACY],
+                    "signal": status,
+                    "denies": deny,
+                    "due": due,
+                    "may_create": status is not CommitmentStatus.FULFILLED,
+                    "evidence": _evidence(doc, sent, attr, visit_hedged),
+                    "confidence": _confidence(attr, status, visit_hedged, False),
+                },
+            )
+        )
+    return out
+
+
+def _commitments(
+    doc: _Doc,
+    sent: Sentence,
+    text: str,
+    local: list[Mention],
+    signal: Signal,
+    attr: Attribution,
+    hedged: bool,
+    has_visit: bool,
+    deny: CommitmentStatus | None,
+) -> list[_Draft]:
+    if signal.nominal:
+        parties, implicit = set(doc.dyad), True
+    else:
+        found = _agent(sent, local, signal, doc)
+        if found is None:
+            return []
+        parties, implicit = found[0], False
+    start, end = _object_span(sent, signal)
+    obj = text[start:end]
+    lead = len(obj) - len(_LEAD.sub("", obj))
+    start += lead
+    obj = _clean(obj)
+    kind_hint = signal
+    signing = compile_pattern(lexicon()["signing_phrase"])
+    if _VISIT_START.match(obj):
+        m = signing.search(obj)
+        if not m:
+            return []
+        start += m.start("rest")
+        obj = _clean(m.group("rest"))
+        kind_hint = Signal(signal.status, signal.start, signal.end, kind="agreement")
+    elif (m := signing.match(obj)) is not None:
+        start += m.start("rest")
+        obj = _clean(m.group("rest"))
+        kind_hint = Signal(signal.status, signal.start, signal.end, kind="agreement")
+    if not obj:
+        return []
+    kind = _kind(kind_hint, obj)
+    if kind is CommitmentKind.AGREEMENT:
+        items = _agreement_items(obj)
+        titles = [
+            f"agreement on {i}" if not i.lower().startswith("agreement") else i for i in items
+        ]
+    else:
+        items = [obj]
+        if kind is CommitmentKind.TALKS and not compile_pattern(lexicon()["talks_nouns"]).search(
+            obj
+        ):
+            titles = [f"talks on {obj}"]
+        else:
+            titles = [obj]
+    during_visit = bool(compile_pattern(lexicon()["visit"]["during"]).search(text))
+    if kind is CommitmentKind.AGREEMENT and (has_visit or during_visit) and doc.last_visit_due:
+        due = doc.last_visit_due
+    elif signal.status in _NO_DUE:
+        due = None
+    else:
+        due = _due_for(sent, signal, doc.published)
+    out: list[_Draft] = []
+    sentence_topics = topics_for(sent.text)
+    titles = [_DETERMINER.sub("", t) for t in titles]
+    for item, title in zip(items, titles, strict=True):
+        item_start = text.find(item, start)
+        offset = sent.start + (item_start if item_start >= 0 else start)
+        terms = key_terms(_blank_actors(item, offset, local))
+        if not terms:
+            continue
+        topics = topics_for(item) or sentence_topics or [Topic.OTHER]
+        item_parties = set(parties)
+        if kind in (CommitmentKind.AGREEMENT, CommitmentKind.TALKS) or any(
+            m.country in doc.dyad for m in local if offset <= m.start < sent.start + end
+        ):
+            item_parties = set(doc.dyad)
+        out.append(
+            _Draft(
+                "commitment",
+                {
+                    "kind": kind,
+                    "title": title[:300],
+                    "key_terms": terms,
+                    "parties": sorted(item_parties),
+                    "topics": topics,
+                    "signal": signal.status,
+                    "denies": deny,
+                    "due": due,
+                    "may_create": True,
+                    "evidence": _evidence(doc, sent, attr, hedged),
+                    "confidence": _confidence(attr, signal.status, hedged, implicit),
+                },
+            )
+        )
+    return out
+
+
+def _engagement(
+    doc: _Doc, sent: Sentence, text: str, local: list[Mention], attr: Attribution
+) -> _Draft | None:
+    cue = engagement(text)
+    if cue is None:
+        return None
+    countries = {m.country for m in local if m.country} | (
+        set(doc.dyad) if any(m.kind == "collective" for m in local) else set()
+    )
+    if not set(doc.dyad) <= countries:
+        return None
+    participants: list[str] = []
+    for m in local:
+        if m.kind in ("person", "official") and m.name and m.name not in participants:
+            participants.append(m.name)
+    kind = cue[0]
+    who = " and ".join(participants) if participants else " and ".join(doc.dyad)
+    title = f"{kind}: {who}"
+    return _Draft(
+        "engagement",
+        {
+            "kind": kind,
+            "title": title[:300],
+            "participants": participants,
+            "evidence": _evidence(doc, sent, attr, False),
+        },
+    )
+
+
+def _default_attribution(event: NewsArticle | OfficialStatement) -> Attribution:
+    if isinstance(event, OfficialStatement):
+        return Attribution.OFFICIAL_STATEMENT
+    return Attribution.REPORT
+
+
+def extract(
+    event: NewsArticle | OfficialStatement,
+) -> list[CommitmentObservation | EngagementObservation]:
+    """Commitment and engagement observations of one inbound event, in text order.
+
+    ``observation_id`` is ``{event_id}#{n}`` with n the index in the returned list. Returns ``[]``
+    when the event does not name two countries. Never raises on odd text.
+    """
+    lines, sentences = split(event.body)
+    gaz = gazetteer()
+    mentions: list[Mention] = []
+    for line in lines:
+        mentions.extend(gaz.mentions(line.doc, line.offset))
+    dyad = _country_votes(event, mentions)
+    if dyad is None:
+        return []
+    doc = _Doc(event=event, dyad=dyad, published=event.published_at.date(), mentions=mentions)
+    drafts: list[_Draft] = []
+    carried: tuple[int, Attribution] | None = None
+    for sent in sentences:
+        local = _in_sentence(mentions, sent)
+        speakers = [(m.start - sent.start, m.end - sent.start, m.kind) for m in local]
+        attr = attribution(sent.text, speakers)
+        if attr is not None:
+            carried = (sent.line, attr)
+        elif carried is not None and carried[0] == sent.line:
+            attr = carried[1]
+        else:
+            attr = _default_attribution(event)
+        text = sent.text
+        found_denial = denial(text)
+        deny = found_denial[2] if found_denial else None
+        if found_denial is not None:
+            a, b = found_denial[0], found_denial[1]
+            text = text[:a] + " " * (b - a) + text[b:]
+        signals = find_signals(text)
+        signal = main_signal(signals)
+        hedged = is_hedged(text) or bool(signal and signal.hedged)
+        negated = is_negated(text, signal)
+        if not negated:
+            visits = _visits(doc, sent, text, local, signal, attr, hedged, deny)
+            drafts.extend(visits)
+            if signal is not None:
+                drafts.extend(
+                    _commitments(doc, sent, text, local, signal, attr, hedged, bool(visits), deny)
+                )
+        eng = _engagement(doc, sent, text, local, attr)
+        if eng is not None:
+            drafts.append(eng)
+        countries = {m.country for m in local if m.country and m.kind != "demonym"}
+        if any(m.kind == "collective" for m in local):
+            countries |= set(dyad)
+        if countries:
+            doc.prev_countries = countries
+    return _finish(event, dyad, drafts)
+
+
+def _finish(
+    event: NewsArticle | OfficialStatement, dyad: tuple[str, str], drafts: list[_Draft]
+) -> list[CommitmentObservation | EngagementObservation]:
+    out: list[CommitmentObservation | EngagementObservation] = []
+    dyad_text = make_dyad(*dyad)
+    for n, draft in enumerate(drafts):
+        common = {
+            "observation_id": f"{event.event_id}#{n}",
+            "event_id": event.event_id,
+            "dyad": dyad_text,
+            "event_time": event.published_at,
+        }
+        if draft.kind == "engagement":
+            out.append(EngagementObservation(**common, **draft.fields))
+        else:
+            out.append(CommitmentObservation(**common, **draft.fields))
+    return out
