@@ -1,0 +1,362 @@
+"""Plain aiokafka I/O of the Kafka runtime: topic creation, publishing, alert subscription.
+
+Everything here speaks bytes on the wire (UTF-8 JSON via :mod:`schemas.codec`) and takes its
+connection settings (bootstrap, security protocol, SASL, SSL) from :class:`Settings`. The Faust
+app (:mod:`service.runtime.faust_app`) uses :func:`ensure_topics` and :func:`dead_letter_for`;
+the CLI uses :class:`Publisher` and :class:`AlertSubscriber` through :mod:`kafka_cli`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import ssl
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.helpers import create_ssl_context
+
+from schemas.alerts import Alert, DeadLetter
+from schemas.codec import DecodeError, decode_alert, encode
+from schemas.events import NewsArticle, OfficialStatement
+from service.config import Settings
+
+__all__ = [
+    "ALERTS",
+    "DEADLETTER",
+    "NEWS",
+    "OBSERVATIONS",
+    "STATEMENTS",
+    "TOPICS",
+    "AlertSubscriber",
+    "Publisher",
+    "connection_options",
+    "dead_letter_for",
+    "ensure_topics",
+    "ssl_context",
+]
+
+log = logging.getLogger(__name__)
+
+NEWS = "bilateral.news"
+STATEMENTS = "bilateral.statements"
+OBSERVATIONS = "bilateral.observations"
+ALERTS = "bilateral.alerts"
+DEADLETTER = "bilateral.deadletter"
+TOPICS = (NEWS, STATEMENTS, OBSERVATIONS, ALERTS, DEADLETTER)
+"""The topics of DESIGN.md, without prefix (``Settings.topic`` adds it)."""
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """An SSL context for SSL / SASL_SSL protocols (CA, client cert and key from settings)."""
+    if settings.security_protocol not in ("SSL", "SASL_SSL"):
+        return None
+    return create_ssl_context(
+        cafile=str(settings.ssl_cafile) if settings.ssl_cafile else None,
+        certfile=str(settings.ssl_certfile) if settings.ssl_certfile else None,
+        keyfile=str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+    )
+
+
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments shared by every aiokafka client: bootstrap, protocol, SASL, SSL."""
+    opts: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap.split(","),
+        "security_protocol": settings.security_protocol,
+    }
+    context = ssl_context(settings)
+    if context is not None:
+        opts["ssl_context"] = context
+    if settings.security_protocol.startswith("SASL"):
+        opts["sasl_mechanism"] = settings.sasl_mechanism or "PLAIN"
+        opts["sasl_plain_username"] = settings.sasl_username
+        opts["sasl_plain_password"] = settings.sasl_password
+    return opts
+
+
+async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
+    """Create the five topics with ``settings.partitions`` partitions; existing ones are kept.
+
+    Returns the full names of the topics that were created now. Raises
+    aiokafka.errors.KafkaError when the cluster cannot be reached within ``timeout`` seconds.
+    A topic that already exists with another partition count is logged as a warning (Faust
+    would then fail with a partition mismatch; recreate it by hand).
+    """
+    admin = AIOKafkaAdminClient(
+        request_timeout_ms=int(timeout * 1000), **connection_options(settings)
+    )
+    await admin.start()
+    created: list[str] = []
+    try:
+        names = [settings.topic(t) for t in TOPICS]
+        existing = set(await admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        if missing:
+            response = await admin.create_topics(
+                [
+                    NewTopic(
+                        name=name,
+                        num_partitions=settings.partitions,
+                        replication_factor=settings.replication_factor,
+                    )
+                    for name in missing
+                ]
+            )
+            for name, code, *rest in response.topic_errors:
+                if code == 0:
+                    created.append(name)
+                elif code != TopicAlreadyExistsError.errno:
+                    message = rest[0] if rest else ""
+                    raise for_code(code)(f"cannot create topic {name}: {message}")
+        present = [n for n in names if n in existing]
+        if present:
+            for meta in await admin.describe_topics(present):
+                count = len(meta.get("partitions", []))
+                if count and count != settings.partitions:
+                    log.warning(
+                        "topic %s has %d partitions, settings.partitions is %d",
+                        meta.get("topic"),
+                        count,
+                        settings.partitions,
+                    )
+    finally:
+        await admin.close()
+    return created
+
+
+def dead_letter_for(
+    raw: bytes | None,
+    reason: str,
+    *,
+    field: str | None = None,
+    topic: str | None = None,
+    partition: int | None = None,
+    offset: int | None = None,
+    key: bytes | str | None = None,
+    event_id: str | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    now: datetime | None = None,
+) -> DeadLetter:
+    """Build the DeadLetter of a rejected message, keeping its original bytes whole.
+
+    ``original`` holds the bytes as text when they are UTF-8, else ``original_b64`` holds them
+    base64-encoded. ``dead_letter_id`` is a hash of where the message was (topic, partition,
+    offset, or file and line) and its bytes, so a redelivered message gets the same id.
+    """
+    raw = raw or b""
+    text: str | None
+    b64: str | None = None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text, b64 = None, base64.b64encode(raw).decode("ascii")
+    key_text = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+    ident = f"{topic}|{partition}|{offset}|{file}|{line}|".encode() + raw
+    return DeadLetter(
+        dead_letter_id=hashlib.sha256(ident).hexdigest()[:16],
+        reason=reason,
+        field=field,
+        event_id=event_id,
+        original=text,
+        original_b64=b64,
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=key_text,
+        file=file,
+        line=line,
+        rejected_at=now or datetime.now(UTC),
+    )
+
+
+class Publisher:
+    """Async context manager over an idempotent AIOKafkaProducer (acks=all).
+
+    ``send_event`` routes a NewsArticle to ``bilateral.news`` and an OfficialStatement to
+    ``bilateral.statements`` (with the settings' prefix), keyed by ``event_id``, and waits for the
+    broker's acknowledgement. Raises aiokafka.errors.KafkaError on failure.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.producer = AIOKafkaProducer(
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+            **connection_options(settings),
+        )
+
+    async def __aenter__(self) -> Publisher:
+        await self.producer.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.producer.stop()
+
+    def topic_for(self, event: NewsArticle | OfficialStatement) -> str:
+        """Full topic name for an inbound event."""
+        name = STATEMENTS if isinstance(event, OfficialStatement) else NEWS
+        return self.settings.topic(name)
+
+    async def send_event(self, event: NewsArticle | OfficialStatement) -> tuple[str, int, int]:
+        """Send one event and await its ack; returns ``(topic, partition, offset)``."""
+        meta = await self.producer.send_and_wait(
+            self.topic_for(event), value=encode(event), key=event.event_id.encode("utf-8")
+        )
+        return meta.topic, meta.partition, meta.offset
+
+    async def send_dead_letter(self, letter: DeadLetter) -> tuple[str, int, int]:
+        """Send a dead letter to ``bilateral.deadletter``, keyed by its original key or event id."""
+        key = letter.key or letter.event_id
+        meta = await self.producer.send_and_wait(
+            self.settings.topic(DEADLETTER),
+            value=encode(letter),
+            key=key.encode("utf-8") if key else None,
+        )
+        return meta.topic, meta.partition, meta.offset
+
+
+class AlertSubscriber:
+    """Async iterator of Alerts read from ``bilateral.alerts``.
+
+    ``group_id`` None (default) reads every partition without a consumer group (nothing is
+    committed); a group id joins that group and commits as it goes. ``from_beginning`` starts at
+    the oldest alert, else at the end as of :meth:`start`. ``follow`` False stops once the end
+    offsets taken at start are reached. ``dyad`` / ``kind`` filter (kind as its string value).
+    Undecodable values are skipped with a warning; alerts whose ``alert_id`` was already delivered
+    by this subscriber are skipped (``dedup``), since redelivery after a worker restart may repeat
+    one. Partition positions are resolved in :meth:`start`, so anything published after it
+    returns is received.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        follow: bool = True,
+        from_beginning: bool = False,
+        dyad: str | None = None,
+        kind: str | None = None,
+        group_id: str | None = None,
+        dedup: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.topic = settings.topic(ALERTS)
+        self.follow = follow
+        self.from_beginning = from_beginning
+        self.dyad = dyad
+        self.kind = kind
+        self.group_id = group_id
+        self.dedup = dedup
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._end: dict[TopicPartition, int] = {}
+        self.consumer = AIOKafkaConsumer(
+            group_id=group_id,
+            enable_auto_commit=group_id is not None,
+            auto_offset_reset="earliest" if from_beginning else "latest",
+            **connection_options(settings),
+        )
+        self._started = False
+
+    async def start(self) -> None:
+        """Connect, assign (or subscribe) and resolve the start positions."""
+        if self._started:
+            return
+        await self.consumer.start()
+        self._started = True
+        parts = self.consumer.partitions_for_topic(self.topic)
+        deadline = asyncio.get_running_loop().time() + 30
+        while not parts:
+            if asyncio.get_running_loop().time() > deadline:
+                raise LookupError(f"topic {self.topic} does not exist (start a worker first?)")
+            await self.consumer._client.force_metadata_update()
+            parts = self.consumer.partitions_for_topic(self.topic)
+            if not parts:
+                await asyncio.sleep(0.2)
+        tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
+        if self.group_id is None:
+            self.consumer.assign(tps)
+            if self.from_beginning:
+                await self.consumer.seek_to_beginning(*tps)
+            else:
+                await self.consumer.seek_to_end(*tps)
+            for tp in tps:
+                await self.consumer.position(tp)
+        else:
+            self.consumer.subscribe([self.topic])
+        if not self.follow:
+            self._end = await self.consumer.end_offsets(tps)
+
+    async def stop(self) -> None:
+        """Leave the group (if any) and close the connection."""
+        if self._started:
+            await self.consumer.stop()
+            self._started = False
+
+    async def __aenter__(self) -> AlertSubscriber:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _done(self) -> bool:
+        if self.follow:
+            return False
+        assigned = self.consumer.assignment()
+        if not assigned:
+            return False
+        for tp, end in self._end.items():
+            if tp in assigned and await self.consumer.position(tp) < end:
+                return False
+        return True
+
+    def _accept(self, alert: Alert) -> bool:
+        if self.dyad and alert.dyad != self.dyad:
+            return False
+        if self.kind and alert.kind.value != self.kind:
+            return False
+        if self.dedup:
+            if alert.alert_id in self._seen:
+                return False
+            self._seen[alert.alert_id] = None
+            if len(self._seen) > 200_000:
+                self._seen.popitem(last=False)
+        return True
+
+    def __aiter__(self) -> AsyncIterator[Alert]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Alert]:
+        await self.start()
+        while not await self._done():
+            batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
+            for tp in sorted(batches, key=lambda t: t.partition):
+                for record in batches[tp]:
+                    try:
+                        alert = decode_alert(record.value or b"")
+                    except DecodeError as exc:
+                        log.warning(
+                            "skipping undecodable alert at %s[%d]@%d: %s",
+                            tp.topic,
+                            tp.partition,
+                            record.offset,
+                            exc.reason,
+                        )
+                        continue
+                    if self._accept(alert):
+                        yield alert

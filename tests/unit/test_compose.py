@@ -1,0 +1,57 @@
+"""docker-compose.yml is valid (``docker-compose config``) and has the services we document."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+COMPOSE = shutil.which("docker-compose")
+
+
+def _config(*args: str) -> subprocess.CompletedProcess[str]:
+    assert COMPOSE is not None
+    return subprocess.run(
+        [COMPOSE, "-f", str(REPO_ROOT / "docker-compose.yml"), "config", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+
+
+pytestmark = pytest.mark.skipif(
+    COMPOSE is None,
+    reason="docker-compose not installed (Debian: apt-get install docker-compose; scripts/test "
+    "installs it when run as root)",
+)
+
+
+def test_compose_file_is_valid() -> None:
+    result = _config("-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_compose_services_and_ports() -> None:
+    result = _config("--services")
+    assert result.returncode == 0, result.stderr
+    services = set(result.stdout.split())
+    assert {"kafka", "topics", "worker-1", "worker-2"} <= services
+
+
+def test_compose_workers_use_distinct_web_ports_and_official_image() -> None:
+    result = _config()
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert re.search(r"image: apache/kafka:\d", text), "the broker must use the official image"
+    ports = re.findall(r"- --web-port\s+- '?(\d+)'?", text)
+    assert len(ports) == 2 and len(set(ports)) == 2, f"two workers, distinct web ports: {ports}"
+    assert text.count("BILATERAL_MONITOR_BOOTSTRAP: kafka:9092") == 2
+    assert text.count("condition: service_completed_successfully") == 2
+    for topic in ("news", "statements", "observations", "alerts", "deadletter"):
+        assert f"bilateral.{topic}" in text
