@@ -1,0 +1,101 @@
+"""Commitment identity: is this observation a new mention of a commitment already known?
+
+Two mentions are the same commitment when they belong to the same dyad, their kinds are
+compatible (``visit`` only with ``visit``; ``agreement``, ``talks`` and ``action`` with each
+other, since talks on a subject lead to an agreement on it) and they share enough key terms:
+
+``similarity = 0.75 * term_score + 0.25 * topic_jaccard``
+
+where ``term_score`` averages the weighted overlap coefficient and the weighted Dice
+coefficient of the two key-term sets (weights: 1.0, or 0.5 for the weak terms of
+``service/domain/data/terms.json`` such as ``security`` or ``law_enforcement``), and
+``topic_jaccard`` is the Jaccard index of the topic sets. With no key term in common the
+similarity is 0: topics alone never merge two commitments.
+The overlap coefficient lets a short mention ("talks on cybersecurity cooperation") find a
+fuller one; the Dice part prefers the candidate closest in size when several contain it.
+
+Pure: no I/O besides the packaged term lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from schemas.observations import CommitmentKind, CommitmentObservation
+from schemas.state import Commitment
+from service.domain.extraction.topics import weak_terms
+
+__all__ = ["MATCH_THRESHOLD", "compatible", "match", "similarity", "term_similarity"]
+
+MATCH_THRESHOLD = 0.5
+"""Least similarity (0..1) for an observation to be a mention of an existing commitment."""
+
+TERM_WEIGHT = 0.75
+TOPIC_WEIGHT = 0.25
+WEAK_TERM_WEIGHT = 0.5
+
+
+def compatible(a: CommitmentKind, b: CommitmentKind) -> bool:
+    """True when commitments of kinds ``a`` and ``b`` can be the same commitment."""
+    if CommitmentKind.VISIT in (a, b):
+        return a == b
+    return True
+
+
+def _weight(terms: Iterable[str]) -> float:
+    weak = weak_terms()
+    return sum(WEAK_TERM_WEIGHT if t in weak else 1.0 for t in terms)
+
+
+def term_similarity(a: Iterable[str], b: Iterable[str]) -> float:
+    """Mean of the weighted overlap coefficient and Dice coefficient of two term sets (0..1)."""
+    sa, sb = {t.lower() for t in a}, {t.lower() for t in b}
+    if not sa or not sb:
+        return 0.0
+    common = _weight(sa & sb)
+    if common == 0:
+        return 0.0
+    wa, wb = _weight(sa), _weight(sb)
+    overlap = common / min(wa, wb)
+    dice = 2 * common / (wa + wb)
+    return (overlap + dice) / 2
+
+
+def _jaccard(a: Iterable[object], b: Iterable[object]) -> float:
+    sa, sb = set(a), set(b)
+    if not sa and not sb:
+        return 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
+    """How alike an observation and a commitment are, 0..1 (module docstring for the formula).
+
+    0.0 for another dyad or an incompatible kind.
+    """
+    if obs.dyad != commitment.dyad or not compatible(obs.kind, commitment.kind):
+        return 0.0
+    terms = term_similarity(obs.key_terms, commitment.key_terms)
+    if terms == 0.0:
+        return 0.0
+    value = TERM_WEIGHT * terms + TOPIC_WEIGHT * _jaccard(obs.topics, commitment.topics)
+    return round(min(value, 1.0), 6)
+
+
+def match(obs: CommitmentObservation, commitments: Sequence[Commitment]) -> Commitment | None:
+    """The existing commitment ``obs`` is a mention of, or None when it is a new one.
+
+    Picks the most similar commitment of the same dyad and a compatible kind whose similarity is
+    at least :data:`MATCH_THRESHOLD`; ties go to the earliest ``first_seen``, then the smallest
+    ``id``, so the result does not depend on the order of ``commitments``.
+    """
+    best: Commitment | None = None
+    best_key: tuple[float, float, str] | None = None
+    for commitment in commitments:
+        score = similarity(obs, commitment)
+        if score < MATCH_THRESHOLD:
+            continue
+        key = (-score, commitment.first_seen.timestamp(), commitment.id)
+        if best_key is None or key < best_key:
+            best, best_key = commitment, key
+    return best
