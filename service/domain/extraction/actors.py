@@ -57,7 +57,8 @@ class Mention:
         """The last word of ``name``, lower case (the visit key of domain.identity)."""
         if not self.name:
             return None
-        return self.name.split()[-1].lower().strip(".,")
+        known = gazetteer().surnames.get(self.name)
+        return known or self.name.split()[-1].lower().strip(".,")
 
     @property
     def is_government(self) -> bool:
@@ -80,6 +81,7 @@ class Gazetteer:
         self._orth = PhraseMatcher(vocab, attr="ORTH")
         self.visit_ranks: frozenset[str] = frozenset(data["visit_ranks"])
         self.places: dict[str, str] = {}
+        self.surnames: dict[str, str] = {}
         self.country_names: dict[str, str] = {}
         self.people: dict[str, tuple[str, str, str]] = {}
         self._labels: dict[str, tuple[str, str | None, str | None, str | None]] = {}
@@ -93,9 +95,10 @@ class Gazetteer:
                 self.places[name.lower()] = iso
             for person in entry.get("people", []):
                 names = [person["name"], *person.get("aliases", [])]
-                surname = person["name"].split()[-1]
+                surname = person.get("surname") or person["name"].split()[-1]
                 if surname not in names:
                     names.append(surname)
+                self.surnames[person["name"]] = surname.lower()
                 self._add("person", iso, names, rank=person["rank"], name=person["name"])
         for role, rank in data["roles"].items():
             self._add("role", None, [role], rank=rank)

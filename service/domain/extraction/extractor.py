@@ -235,10 +235,12 @@ def _kind(signal: Signal, obj: str) -> CommitmentKind:
     lex = lexicon()
     if signal.kind == "talks" or signal.status is CommitmentStatus.UNDER_DISCUSSION:
         return CommitmentKind.TALKS
-    if signal.kind == "agreement" or compile_pattern(lex["agreement_nouns"]).search(obj):
-        return CommitmentKind.AGREEMENT
-    if compile_pattern(lex["talks_nouns"]).search(obj):
+    agreement = compile_pattern(lex["agreement_nouns"]).search(obj)
+    talks = compile_pattern(lex["talks_nouns"]).search(obj)
+    if talks and (agreement is None or talks.start() < agreement.start()):
         return CommitmentKind.TALKS
+    if signal.kind == "agreement" or agreement:
+        return CommitmentKind.AGREEMENT
     return CommitmentKind.ACTION
 
 
@@ -406,9 +408,8 @@ def _commitments(
     kind = _kind(kind_hint, obj)
     if kind is CommitmentKind.AGREEMENT:
         items = _agreement_items(obj)
-        titles = [
-            f"agreement on {i}" if not i.lower().startswith("agreement") else i for i in items
-        ]
+        nouns = compile_pattern(lexicon()["agreement_nouns"])
+        titles = [i if nouns.search(i) else f"agreement on {i}" for i in items]
     else:
         items = [obj]
         if kind is CommitmentKind.TALKS and not compile_pattern(lexicon()["talks_nouns"]).search(
