@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from schemas.common import CommitmentStatus, DueKind
 from schemas.events import NewsArticle, OfficialStatement, Source, SourceKind
@@ -198,3 +200,27 @@ def test_official_statement_issuer_country_and_default_attribution() -> None:
     assert o.parties == ["CA", "IN"]
     assert o.evidence.attribution is Attribution.OFFICIAL_STATEMENT
     assert o.confidence == pytest.approx(0.9)  # "the two sides" is an explicit (collective) agent
+
+
+_SOUP = (
+    "India Canada China Washington Ottawa agreed to will visit the two sides they signed an "
+    "agreement on , . ; 's suspended resumed in the first week of March until August 18 for "
+    "another 90 days denying reports that postponed not no deal was reached Prime Minister Carney"
+)
+_WORDS = [*_SOUP.split(), "\n"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=60))
+def test_any_text_extracts_without_error(words: list[str]) -> None:
+    body = " ".join(words)
+    if not body.strip():
+        return
+    event = news(body)
+    out = extract(event)
+    for n, o in enumerate(out):
+        assert o.observation_id == f"t-1#{n}"
+        start, end = o.evidence.span
+        assert body[start:end] == o.evidence.sentence
+        if isinstance(o, CommitmentObservation):
+            assert o.key_terms and o.signal is not CommitmentStatus.LAPSED
