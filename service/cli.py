@@ -15,7 +15,6 @@ import sys
 import tempfile
 from datetime import datetime
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -476,35 +475,34 @@ def demo(
     ] = None,
 ) -> None:
     """Run the main job on the bundled example story (embedded, no broker) and print the result."""
-    examples = resources.files("service") / "examples" / "story.jsonl"
-    with resources.as_file(examples) as path:
-        temp = None
-        if data_dir is None:
-            temp = Path(tempfile.mkdtemp(prefix="bilateral-monitor-demo-"))
-            data_dir = temp
-        elif (data_dir / "monitor.sqlite3").exists():
-            _fail(f"{data_dir} already holds a store; give an empty --data-dir for the demo")
-        try:
-            settings = _settings(data_dir)
-            items = _read([path], TextOptions(), settings)
-            with _open(settings) as runtime:
-                result = runtime.ingest(items)
-                out.rule("[bold]bilateral-monitor demo: the example story, event by event")
-                out.print(f"{result.accepted} events ingested from {path.name}\n")
-                render_alerts(result.alerts)
-                for dyad in runtime.dyads():
-                    found = runtime.state(dyad)
-                    if found is not None:
-                        render_state(found)
-                report = runtime.replay()
-            out.print(
-                f"replay from the log: state checksum {report['checksum_after'][:16]}, "
-                f"identical={report['checksum_before'] == report['checksum_after']}, "
-                f"alert ids identical={report['alert_ids_equal']}"
-            )
-        finally:
-            if temp is not None:
-                shutil.rmtree(temp, ignore_errors=True)
+    path = Path(__file__).resolve().parent / "examples" / "story.jsonl"
+    temp = None
+    if data_dir is None:
+        temp = Path(tempfile.mkdtemp(prefix="bilateral-monitor-demo-"))
+        data_dir = temp
+    elif (data_dir / "monitor.sqlite3").exists():
+        _fail(f"{data_dir} already holds a store; give an empty --data-dir for the demo")
+    try:
+        settings = _settings(data_dir)
+        items = _read([path], TextOptions(), settings)
+        with _open(settings) as runtime:
+            result = runtime.ingest(items)
+            out.rule("[bold]bilateral-monitor demo: the example story, event by event")
+            out.print(f"{result.accepted} events ingested from {path.name}\n")
+            render_alerts(result.alerts)
+            for dyad in runtime.dyads():
+                found = runtime.state(dyad)
+                if found is not None:
+                    render_state(found)
+            report = runtime.replay()
+        out.print(
+            f"replay from the log: state checksum {report['checksum_after'][:16]}, "
+            f"identical={report['checksum_before'] == report['checksum_after']}, "
+            f"alert ids identical={report['alert_ids_equal']}"
+        )
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 @app.command()

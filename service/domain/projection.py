@@ -113,11 +113,18 @@ class DyadProjection:
         return self._fresh(self.advance(tick.at))
 
     def advance(self, at: datetime) -> list[Alert]:
-        """Move the clock to ``at`` if later, lapsing commitments whose due window has passed."""
+        """Move the clock to ``at`` if later; return the deadline alerts this causes.
+
+        First the deadlines approaching at the *old* clock are judged, now that every event up to
+        it has been applied (so an event that reschedules a commitment at the same instant is
+        taken into account); then commitments whose due window ended before ``at`` lapse.
+        """
         if self.clock is not None and at <= self.clock:
             return []
-        self.clock = at
         alerts: list[Alert] = []
+        if self.clock is not None:
+            alerts.extend(self._approaching(self.clock))
+        self.clock = at
         for cid, c in list(self.commitments.items()):
             if not rules.is_binding(c):
                 continue
@@ -136,10 +143,16 @@ class DyadProjection:
                 )
                 self.commitments[cid] = lapsed
                 alerts.append(rules.deadline_missed(c, lapsed))
-                continue
-            start, end = rules.approach_range(c.due)
-            if start <= at < end:
-                alerts.append(rules.deadline_approaching(c, at))
+        return alerts
+
+    def _approaching(self, at: datetime) -> list[Alert]:
+        alerts = []
+        for c in self.commitments.values():
+            if rules.is_binding(c):
+                assert c.due is not None
+                start, end = rules.approach_range(c.due)
+                if start <= at < end:
+                    alerts.append(rules.deadline_approaching(c, at))
         return alerts
 
     def _fresh(self, alerts: list[Alert]) -> list[Alert]:
