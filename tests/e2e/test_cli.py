@@ -140,7 +140,11 @@ def test_dead_letter_show_and_redrive_keep_the_original(tmp_path, shared):
     fixed_file = tmp_path / "fixed.json"
     fixed_file.write_text(json.dumps(fixed))
     done = cli(
-        "deadletters", "redrive", letter["dead_letter_id"], "--with", str(fixed_file),
+        "deadletters",
+        "redrive",
+        letter["dead_letter_id"],
+        "--with",
+        str(fixed_file),
         data_dir=store,
     )
     assert done.returncode == 0, done.stderr
@@ -150,7 +154,11 @@ def test_dead_letter_show_and_redrive_keep_the_original(tmp_path, shared):
     assert body["original"] == letter["original"]
     assert [r["outcome"] for r in body["redrives"]] == ["ingested"]
     twice = cli(
-        "deadletters", "redrive", letter["dead_letter_id"], "--with", str(fixed_file),
+        "deadletters",
+        "redrive",
+        letter["dead_letter_id"],
+        "--with",
+        str(fixed_file),
         data_dir=store,
     )
     assert twice.returncode == 0 and "duplicate" in twice.stderr
