@@ -38,7 +38,18 @@ EVENT_TYPES = ("news_article", "official_statement")
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 -> 2: ``title`` is renamed ``headline``."""
+    if "title" in data:
+        data["headline"] = data.pop("title")
+    return data
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("news_article", 1): _v1_to_v2,
+    ("official_statement", 1): _v1_to_v2,
+}
 """``(type, version) -> function`` turning a dict of that version into one of ``version + 1``."""
 
 _event_adapter: TypeAdapter[NewsArticle | OfficialStatement] = TypeAdapter(InboundEvent)
@@ -93,18 +104,19 @@ def upcast(data: dict[str, Any]) -> dict[str, Any]:
     or one with no upcaster.
     """
     version = data.get("schema_version", 1)
+    current = CURRENT_SCHEMA_VERSION
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise DecodeError(
             f"schema_version: must be a positive integer, got {version!r}", "schema_version"
         )
-    if version > CURRENT_SCHEMA_VERSION:
+    if version > current:
         raise DecodeError(
             f"schema_version: {version} is newer than this service understands "
-            f"(up to {CURRENT_SCHEMA_VERSION}); upgrade the service",
+            f"(up to {current}); upgrade the service",
             "schema_version",
         )
     event_type = data.get("type")
-    while version < CURRENT_SCHEMA_VERSION:
+    while version < current:
         step = UPCASTERS.get((str(event_type), version))
         if step is None:
             raise DecodeError(

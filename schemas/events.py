@@ -20,8 +20,14 @@ __all__ = [
     "StatementKind",
 ]
 
-CURRENT_SCHEMA_VERSION = 1
-"""The envelope version this code writes; older versions are upcast on read (schemas.codec)."""
+CURRENT_SCHEMA_VERSION = 2
+"""The envelope version this code writes; older versions are upcast on read (schemas.codec).
+
+History: 1, the first contract; 2, ``title`` renamed ``headline`` (the IPTC ninjs name).
+Compatibility rule: readers accept every version up to the current one. A new optional field is
+added without a version bump; a rename, a removal or a change of meaning bumps the version and
+comes with an upcaster from the previous one.
+"""
 
 DEFAULT_MAX_BODY_CHARS = 100_000
 """Default limit of ``body`` in characters; override with validation context ``max_body_chars``."""
@@ -64,14 +70,14 @@ class _Envelope(Frozen):
     """
 
     event_id: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S+$")]
-    schema_version: Literal[1] = CURRENT_SCHEMA_VERSION
+    schema_version: Literal[2] = CURRENT_SCHEMA_VERSION
     published_at: UtcDatetime
     source: Source
     countries: list[CountryCode] | None = Field(
         default=None, description="optional hint: the ISO codes of the countries concerned"
     )
     language: Annotated[str, Field(min_length=2, max_length=16)] = "en"
-    title: Annotated[str, Field(max_length=1000)] = ""
+    headline: Annotated[str, Field(max_length=1000)] = ""
     body: Annotated[str, Field(min_length=1)]
 
     @field_validator("body")

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from schemas.codec import DecodeError, event_from_dict
-from schemas.events import NewsArticle, OfficialStatement, SourceKind
+from schemas.events import CURRENT_SCHEMA_VERSION, NewsArticle, OfficialStatement, SourceKind
 
 InboundEvent = NewsArticle | OfficialStatement
 
@@ -72,7 +72,8 @@ def _text_event(path: Path, text: str, opts: TextOptions) -> InboundEvent:
                 or (SourceKind.GOVERNMENT if opts.kind == "statement" else SourceKind.NEWS)
             ).value,
         },
-        "title": opts.title if opts.title is not None else first_line[:1000],
+        "schema_version": CURRENT_SCHEMA_VERSION,
+        "headline": opts.title if opts.title is not None else first_line[:1000],
         "body": body,
     }
     if opts.kind == "statement":

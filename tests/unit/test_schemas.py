@@ -10,6 +10,7 @@ import pytest
 from schemas import codec
 from schemas.codec import DecodeError, decode_event, encode
 from schemas.common import make_dyad
+from schemas.events import CURRENT_SCHEMA_VERSION
 from schemas.generate import rendered
 
 GOOD = {
@@ -46,6 +47,7 @@ def test_good_event_is_stored_as_utc_and_round_trips():
         (b"\xff{}", None, "not UTF-8"),
         (b"{not json", None, "not JSON"),
         (_raw(schema_version=9), "schema_version", "newer"),
+        (_raw(schema_version=0), "schema_version", "positive integer"),
         (_raw(surprise=1), "surprise", "unknown field"),
     ],
 )
@@ -68,20 +70,33 @@ def test_statement_needs_issuer_and_a_real_country():
     assert info.value.field == "issuer_country"
 
 
+def test_v1_event_is_upcast_to_the_current_version():
+    event = decode_event(_raw())  # GOOD is a version 1 event (it has ``title``)
+    assert event.schema_version == CURRENT_SCHEMA_VERSION == 2
+    assert event.headline == "T"
+    v2 = decode_event(_raw(schema_version=2, title=None, headline="T"))
+    assert v2 == event
+
+
+def test_v2_event_with_the_old_field_name_says_so():
+    with pytest.raises(DecodeError) as info:
+        decode_event(_raw(schema_version=2))
+    assert info.value.field == "title" and "unknown field" in info.value.reason
+
+
 def test_upcaster_chain_runs_in_order(monkeypatch):
-    monkeypatch.setattr(codec, "CURRENT_SCHEMA_VERSION", 2)
+    monkeypatch.setattr(codec, "CURRENT_SCHEMA_VERSION", 3)
     seen = []
 
-    def v1_to_v2(data):
+    def v2_to_v3(data):
         seen.append(data["schema_version"])
-        data["title"] = data.pop("headline")
+        data["subtitle"] = ""
         return data
 
-    monkeypatch.setitem(codec.UPCASTERS, ("news_article", 1), v1_to_v2)
-    data = json.loads(_raw())
-    data["headline"] = data.pop("title")
-    out = codec.upcast(data)
-    assert seen == [1] and out["title"] == "T" and out["schema_version"] == 2
+    monkeypatch.setitem(codec.UPCASTERS, ("news_article", 2), v2_to_v3)
+    out = codec.upcast(json.loads(_raw()))
+    assert seen == [2] and out["headline"] == "T" and out["subtitle"] == ""
+    assert out["schema_version"] == 3
 
 
 def test_dyad_is_sorted_and_rejects_one_country():
@@ -113,6 +128,6 @@ def test_dev_events_validate_against_the_generated_json_schema(shared):
         except DecodeError:
             bad += 1
             continue
-        validator.validate(data)
+        validator.validate(codec.upcast(data))  # the wire form of the current version
         good += 1
     assert bad == 1 and good == len(lines) - 1 and good > 0

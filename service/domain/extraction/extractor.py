@@ -3,7 +3,7 @@
 Pipeline per event (pure, deterministic):
 
 1. sentences (spaCy sentencizer, headings skipped) and actor mentions (gazetteer);
-2. the document's dyad: the two countries most mentioned (body and title, one vote a mention),
+2. the document's dyad: the two countries most mentioned (body and headline, one vote a mention),
    with the publisher's ``countries`` hint and a statement's ``issuer_country`` as two votes each;
    no second country -> no observation at all;
 3. per sentence: an explicit denial is cut out and remembered; a negated sentence yields no
@@ -120,8 +120,8 @@ def _country_votes(
         if m.country:
             votes[m.country] += 1
             first.setdefault(m.country, m.start)
-    if event.title:
-        for m in gazetteer().mentions(nlp()(event.title), offset=-1):
+    if event.headline:
+        for m in gazetteer().mentions(nlp()(event.headline), offset=-1):
             if m.country:
                 votes[m.country] += 1
                 first.setdefault(m.country, len(event.body) + 1)
