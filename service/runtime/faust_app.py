@@ -1,0 +1,425 @@
+"""The Faust app of the Kafka runtime: two thin agents, three tables, a live clock, HTTP views.
+
+Built by one function, :func:`create_app`, from :class:`Settings` (nothing here reads the
+environment). Every topic carries raw bytes; :mod:`schemas.codec` decodes them inside a try block,
+so bad input becomes a dead letter on ``bilateral.deadletter`` instead of a crashed agent.
+
+Agents (the semantics are those of the embedded runtime, :mod:`service.runtime.embedded`):
+
+``extractor`` (``bilateral.news`` + ``bilateral.statements`` -> ``bilateral.observations``):
+    decode, skip an ``event_id`` already seen (table ``seen_events``), ``extract``, send each
+    observation keyed by its dyad, then a ``ClockTick(at=published_at, dyad=None)`` to *every*
+    partition of the observations topic (so every dyad's clock moves, as in the embedded runtime
+    where each inbound event advances the clock of every dyad). Sends are awaited before the
+    event id is marked seen: a crash in between re-extracts the event, which is harmless because
+    observation ids are deterministic and the projector ignores ids it has seen.
+
+``projector`` (``bilateral.observations`` -> ``bilateral.alerts``):
+    an observation loads its dyad's ``DyadProjection`` (table ``projections``), advances it to
+    ``max(partition clock, evidence.published_at)`` (the embedded runtime's ``max(clock,
+    published_at)``: the event's own tick follows its observations), appends the observation to
+    the dyad's log (table ``observation_log``), applies it, or refolds the log when it is late,
+    saves, and sends the new alerts keyed by dyad with ``emitted_at`` = wall-clock now. A tick
+    with ``dyad`` None advances every dyad that lives on the tick's partition (table
+    ``partitions``: clock and dyads of each partition). Alert ids already emitted by a dyad are
+    never emitted again (``DyadProjection.emitted``), so redelivery after a restart repeats none.
+
+Tables hold JSON bytes keyed by UTF-8 bytes (dyad, event id, ``p<N>``), are changelog-backed and
+co-partitioned with their source topic, so a restarted worker recovers them from the changelog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT, TableT, TopicT
+
+from schemas.alerts import Alert
+from schemas.codec import DecodeError, decode_event, decode_observation, encode
+from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
+from service.config import Settings
+from service.runtime.kafka_io import (
+    ALERTS,
+    DEADLETTER,
+    NEWS,
+    OBSERVATIONS,
+    STATEMENTS,
+    dead_letter_for,
+    ssl_context,
+)
+
+__all__ = ["Monitor", "create_app", "live_tick_at"]
+
+log = logging.getLogger(__name__)
+
+Observation = CommitmentObservation | EngagementObservation
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _raw_topic(app: faust.App, settings: Settings, *names: str) -> TopicT:
+    return app.topic(
+        *(settings.topic(n) for n in names),
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+        replicas=settings.replication_factor,
+    )
+
+
+def _raw_table(app: faust.App, settings: Settings, name: str, help: str) -> TableT:
+    return app.Table(
+        name,
+        default=None,
+        schema=faust.Schema(
+            key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        ),
+        partitions=settings.partitions,
+        help=help,
+    )
+
+
+def _credentials(settings: Settings) -> Any:
+    context = ssl_context(settings)
+    if settings.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password,
+            mechanism=settings.sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def live_tick_at(
+    watermark: datetime | None,
+    idle_for: float,
+    idle_seconds: float,
+    now: datetime,
+) -> datetime | None:
+    """The ``at`` of the next live ClockTick, or None when there is nothing to say.
+
+    The live clock is a watermark: the greatest event time seen so far (``watermark``), moved to
+    wall-clock ``now`` only once the inbound topics have been quiet for ``idle_seconds``
+    (``idle_for`` is how long they have been quiet, in seconds). So a backfill of old events,
+    which keeps the inbound topics busy, never lapses commitments early against the wall clock;
+    and once the stream is idle, deadlines that passed in real time are judged.
+    """
+    if idle_for >= idle_seconds:
+        return now if watermark is None else max(watermark, now)
+    return watermark
+
+
+@dataclass
+class Monitor:
+    """What :func:`create_app` built: the app, its topics and tables (views use it)."""
+
+    settings: Settings
+    app: faust.App
+    inbound: TopicT
+    observations: TopicT
+    alerts: TopicT
+    deadletter: TopicT
+    seen_events: TableT
+    projections: TableT
+    observation_log: TableT
+    partitions: TableT
+    watermark: datetime | None = None
+    last_inbound: float = field(default_factory=time.monotonic)
+    last_live_tick: datetime | None = None
+
+    # -- table access ------------------------------------------------------------------------
+
+    def load(self, dyad: str) -> Any:
+        """The stored projection of ``dyad`` (a ``DyadProjection``) or None."""
+        from service.domain.projection import DyadProjection
+
+        raw = self.projections.get(dyad.encode("utf-8"))
+        return None if raw is None else DyadProjection.from_dict(json.loads(raw))
+
+    def save(self, proj: Any) -> None:
+        """Store a ``DyadProjection`` (JSON of ``to_dict``)."""
+        self.projections[proj.dyad.encode("utf-8")] = json.dumps(
+            proj.to_dict(), separators=(",", ":")
+        ).encode("utf-8")
+
+    def log_of(self, dyad: str) -> list[Observation]:
+        """The observation log of ``dyad`` in arrival order (decoded)."""
+        raw = self.observation_log.get(dyad.encode("utf-8"))
+        return [decode_observation(item) for item in json.loads(raw)] if raw else []
+
+    def _partition(self, partition: int) -> dict[str, Any]:
+        raw = self.partitions.get(f"p{partition}".encode())
+        return json.loads(raw) if raw else {"clock": None, "dyads": []}
+
+    def _save_partition(self, partition: int, entry: dict[str, Any]) -> None:
+        self.partitions[f"p{partition}".encode()] = json.dumps(entry).encode("utf-8")
+
+    # -- sending -----------------------------------------------------------------------------
+
+    async def dead_letter(
+        self, event: EventT, reason: str, field: str | None = None, event_id: str | None = None
+    ) -> None:
+        """Send the message of ``event`` to the dead-letter topic with ``reason``; await the ack."""
+        msg = event.message
+        letter = dead_letter_for(
+            msg.value if isinstance(msg.value, bytes) else None,
+            reason,
+            field=field,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            key=msg.key if isinstance(msg.key, bytes | str) else None,
+            event_id=event_id,
+        )
+        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, reason)
+        await (await self.deadletter.send(key=msg.key, value=encode(letter)))
+
+    async def send_alerts(self, alerts: list[Alert]) -> None:
+        """Send alerts keyed by dyad, stamped ``emitted_at`` = now; await every ack."""
+        if not alerts:
+            return
+        stamp = _now()
+        futures = [
+            await self.alerts.send(
+                key=a.dyad.encode("utf-8"),
+                value=encode(a.model_copy(update={"emitted_at": stamp})),
+            )
+            for a in alerts
+        ]
+        await asyncio.gather(*futures)
+
+    async def broadcast_tick(self, tick: ClockTick) -> None:
+        """Send ``tick`` to every partition of the observations topic; await the acks."""
+        value = encode(tick)
+        futures = [
+            await self.observations.send(key=None, value=value, partition=p)
+            for p in range(self.settings.partitions)
+        ]
+        await asyncio.gather(*futures)
+
+    # -- agent bodies ------------------------------------------------------------------------
+
+    async def extract_one(self, event: EventT) -> None:
+        """Extractor step for one inbound message (see the module docstring)."""
+        from service.domain.extraction import extract
+
+        raw = event.value
+        try:
+            inbound = decode_event(raw, max_body_chars=self.settings.max_body_chars)
+        except DecodeError as exc:
+            await self.dead_letter(event, exc.reason, exc.field, _event_id_of(raw))
+            return
+        self.last_inbound = time.monotonic()
+        seen_key = inbound.event_id.encode("utf-8")
+        if self.seen_events.get(seen_key) is not None:
+            log.info("duplicate event %s ignored", inbound.event_id)
+            return
+        try:
+            observations = extract(inbound)
+        except Exception as exc:
+            log.exception("extraction failed for %s", inbound.event_id)
+            await self.dead_letter(
+                event, f"extraction failed: {type(exc).__name__}: {exc}", None, inbound.event_id
+            )
+            return
+        futures = [
+            await self.observations.send(key=obs.dyad.encode("utf-8"), value=encode(obs))
+            for obs in observations
+        ]
+        await asyncio.gather(*futures)
+        await self.broadcast_tick(ClockTick(at=inbound.published_at))
+        self.seen_events[seen_key] = b"1"
+
+    async def project_one(self, event: EventT) -> None:
+        """Projector step for one observations message (see the module docstring)."""
+        try:
+            item = decode_observation(event.value)
+        except DecodeError as exc:
+            await self.dead_letter(event, exc.reason, exc.field)
+            return
+        partition = event.message.partition
+        try:
+            if isinstance(item, ClockTick):
+                alerts = self._tick(partition, item)
+            else:
+                alerts = self._observe(partition, item)
+        except Exception as exc:
+            log.exception("projection failed at offset %d", event.message.offset)
+            await self.dead_letter(event, f"projection failed: {type(exc).__name__}: {exc}")
+            return
+        await self.send_alerts(alerts)
+
+    def _tick(self, partition: int, tick: ClockTick) -> list[Alert]:
+        if tick.origin == "event_time":
+            self.last_inbound = time.monotonic()
+            self.watermark = tick.at if self.watermark is None else max(self.watermark, tick.at)
+        entry = self._partition(partition)
+        clock = datetime.fromisoformat(entry["clock"]) if entry["clock"] else None
+        if tick.dyad is None and clock is not None and tick.at <= clock:
+            return []
+        if tick.dyad is None:
+            entry["clock"] = tick.at.isoformat()
+            self._save_partition(partition, entry)
+            targets = sorted(entry["dyads"])
+        else:
+            targets = [tick.dyad] if tick.dyad in entry["dyads"] else []
+        alerts: list[Alert] = []
+        for dyad in targets:
+            proj = self.load(dyad)
+            if proj is None:
+                continue
+            before = proj.clock
+            alerts.extend(proj.tick(tick))
+            if proj.clock != before:
+                self.save(proj)
+        return alerts
+
+    def _observe(self, partition: int, obs: Observation) -> list[Alert]:
+        from service.domain.projection import DyadProjection, refold
+
+        entry = self._partition(partition)
+        clock = datetime.fromisoformat(entry["clock"]) if entry["clock"] else None
+        at = obs.evidence.published_at if clock is None else max(clock, obs.evidence.published_at)
+        proj = self.load(obs.dyad)
+        if proj is None:
+            proj = DyadProjection(obs.dyad)
+            entry["dyads"] = sorted({*entry["dyads"], obs.dyad})
+            self._save_partition(partition, entry)
+        key = obs.dyad.encode("utf-8")
+        raw_log = self.observation_log.get(key)
+        items: list[str] = json.loads(raw_log) if raw_log else []
+        if obs.observation_id not in {json.loads(i)["observation_id"] for i in items}:
+            items.append(obs.model_dump_json())
+            self.observation_log[key] = json.dumps(items).encode("utf-8")
+        alerts = proj.tick(ClockTick(at=at))
+        if proj.is_late(obs):
+            proj, late = refold(
+                obs.dyad,
+                [decode_observation(i) for i in items],
+                clock=proj.clock,
+                emitted=proj.emitted,
+            )
+            alerts.extend(late)
+        else:
+            alerts.extend(proj.apply(obs))
+        self.save(proj)
+        return alerts
+
+    async def live_tick(self) -> None:
+        """Timer body: emit a live ClockTick when :func:`live_tick_at` moves the clock."""
+        watermark = self.watermark
+        for raw in list(self.partitions.values()):
+            clock = json.loads(raw).get("clock") if raw else None
+            if clock:
+                c = datetime.fromisoformat(clock)
+                watermark = c if watermark is None else max(watermark, c)
+        at = live_tick_at(
+            watermark,
+            time.monotonic() - self.last_inbound,
+            self.settings.live_clock_idle_seconds,
+            _now(),
+        )
+        if at is None or (self.last_live_tick is not None and at <= self.last_live_tick):
+            return
+        if watermark is not None and at <= watermark:
+            return
+        self.last_live_tick = at
+        await self.broadcast_tick(ClockTick(at=at, origin="live"))
+
+
+def _event_id_of(raw: Any) -> str | None:
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    value = data.get("event_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
+    """Build the Faust app: topics, tables, agents, the live clock timer and the HTTP views.
+
+    ``settings`` gives the broker, topic prefix, partition count, app id (the consumer group and
+    the prefix of the changelog topics), store, web host/port and security options. ``datadir``
+    is Faust's local data directory (default ``<data_dir>/faust-<web_port>``, so several workers
+    on one host keep apart). The :class:`Monitor` is at ``app.bilateral``.
+    """
+    from service.api.views import register_views
+
+    port = settings.web_port
+    datadir = datadir or str(settings.data_dir / f"faust-{port}")
+    Path(datadir).parent.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=[f"kafka://{host.strip()}" for host in settings.bootstrap.split(",")],
+        broker_credentials=_credentials(settings),
+        store=settings.store,
+        datadir=datadir,
+        autodiscover=False,
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication_factor,
+        producer_acks=-1,
+        processing_guarantee="at_least_once",
+        consumer_auto_offset_reset="earliest",
+        stream_recovery_delay=0.0,
+        table_standby_replicas=1,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=port,
+        canonical_url=f"http://{settings.web_host}:{port}",
+        web_in_thread=False,
+    )
+    monitor = Monitor(
+        settings=settings,
+        app=app,
+        inbound=_raw_topic(app, settings, NEWS, STATEMENTS),
+        observations=_raw_topic(app, settings, OBSERVATIONS),
+        alerts=_raw_topic(app, settings, ALERTS),
+        deadletter=_raw_topic(app, settings, DEADLETTER),
+        seen_events=_raw_table(app, settings, "seen_events", "event ids already extracted"),
+        projections=_raw_table(app, settings, "projections", "dyad -> DyadProjection JSON"),
+        observation_log=_raw_table(
+            app, settings, "observation_log", "dyad -> observation JSON list"
+        ),
+        partitions=_raw_table(
+            app, settings, "partitions", "p<N> -> clock and dyads of partition N"
+        ),
+    )
+    app.bilateral = monitor  # type: ignore[attr-defined]
+
+    @app.agent(monitor.inbound, name="extractor")
+    async def extractor(stream: StreamT) -> None:
+        async for event in stream.events():
+            await monitor.extract_one(event)
+
+    @app.agent(monitor.observations, name="projector")
+    async def projector(stream: StreamT) -> None:
+        async for event in stream.events():
+            await monitor.project_one(event)
+
+    if settings.live_clock_seconds > 0:
+
+        @app.timer(interval=settings.live_clock_seconds, on_leader=True, name="live_clock")
+        async def live_clock() -> None:
+            await monitor.live_tick()
+
+    register_views(app, monitor)
+    return app

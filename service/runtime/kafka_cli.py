@@ -1,0 +1,157 @@
+"""What the command line calls for the Kafka runtime (``service.cli``): keep these signatures.
+
+``run_worker`` runs a Faust worker; ``publish_events`` writes events and dead letters;
+``read_alerts`` reads or follows ``bilateral.alerts``; ``fetch_state`` asks a worker's HTTP view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from schemas.alerts import Alert
+from schemas.events import NewsArticle, OfficialStatement
+from schemas.state import RelationshipState
+from service.config import Settings
+from service.runtime.inputs import Rejected
+from service.runtime.kafka_io import AlertSubscriber, Publisher, dead_letter_for, ensure_topics
+
+__all__ = ["PublishReport", "fetch_state", "publish_events", "read_alerts", "run_worker"]
+
+
+@dataclass
+class PublishReport:
+    """What ``publish_events`` wrote: counts, and ``(topic, partition, offset)`` per event."""
+
+    written: int = 0
+    dead_lettered: int = 0
+    offsets: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str = "info") -> None:
+    """Create the topics, then run a Faust worker until SIGINT/SIGTERM (blocks; exits the process).
+
+    ``web_port`` overrides ``settings.web_port`` (several workers on one host need distinct
+    ports). Faust keeps its local files in ``<data_dir>/faust-<web_port>``. Raises
+    aiokafka.errors.KafkaError when the broker cannot be reached to create the topics.
+    """
+    import faust
+
+    from service.runtime.faust_app import create_app
+
+    if web_port is not None:
+        settings = settings.model_copy(update={"web_port": web_port})
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(ensure_topics(settings))
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=loglevel, loop=loop)
+    worker.execute_from_commandline()
+
+
+async def publish_events(
+    settings: Settings,
+    events: list[NewsArticle | OfficialStatement],
+    dead: list[Rejected],
+) -> PublishReport:
+    """Send ``events`` in order, one at a time, each acknowledged (acks=all) before the next.
+
+    Then send a DeadLetter for each rejected record to ``bilateral.deadletter`` (reason, field,
+    file, line and the original text). Creates missing topics first. Raises
+    aiokafka.errors.KafkaError when the broker fails; what was acknowledged before stays written.
+    """
+    await ensure_topics(settings)
+    report = PublishReport()
+    async with Publisher(settings) as publisher:
+        for event in events:
+            report.offsets.append(await publisher.send_event(event))
+            report.written += 1
+        for item in dead:
+            letter = dead_letter_for(
+                item.raw.encode("utf-8"),
+                item.reason,
+                field=item.field,
+                event_id=item.event_id,
+                key=item.event_id,
+                file=item.file,
+                line=item.line,
+            )
+            await publisher.send_dead_letter(letter)
+            report.dead_lettered += 1
+    return report
+
+
+async def read_alerts(
+    settings: Settings,
+    *,
+    follow: bool,
+    from_beginning: bool,
+    dyad: str | None,
+    kind: str | None,
+    group_id: str | None = None,
+    ready: asyncio.Event | None = None,
+) -> AsyncIterator[Alert]:
+    """Yield alerts from ``bilateral.alerts`` (filtered by ``dyad`` / ``kind`` value).
+
+    Without ``follow``: what the topic holds now (up to the end offsets taken at start), then
+    stop. With ``follow``: wait for new alerts until cancelled. ``from_beginning`` starts at the
+    oldest alert, else at the end. Each ``alert_id`` is yielded once. ``ready`` is set once the
+    start positions are fixed (anything published after that is received).
+    """
+    subscriber = AlertSubscriber(
+        settings,
+        follow=follow,
+        from_beginning=from_beginning,
+        dyad=dyad,
+        kind=kind,
+        group_id=group_id,
+    )
+    try:
+        await subscriber.start()
+        if ready is not None:
+            ready.set()
+        async for alert in subscriber:
+            yield alert
+    finally:
+        await subscriber.stop()
+
+
+def fetch_state(url: str, dyad: str, as_of: datetime | None) -> RelationshipState:
+    """GET ``{url}/relationships/{dyad}[?as_of=...]`` from a worker; the RelationshipState.
+
+    Raises LookupError for 404 (unknown dyad), ValueError for 400 (bad parameter, with the
+    worker's message) and ConnectionError for anything else (unreachable, 5xx, bad answer).
+    """
+    target = f"{url.rstrip('/')}/relationships/{urllib.parse.quote(dyad)}"
+    if as_of is not None:
+        target += "?" + urllib.parse.urlencode({"as_of": as_of.isoformat()})
+    try:
+        with urllib.request.urlopen(target, timeout=30) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        message = _error_message(exc)
+        if exc.code == 404:
+            raise LookupError(message) from None
+        if exc.code == 400:
+            raise ValueError(message) from None
+        raise ConnectionError(f"HTTP {exc.code} from {target}: {message}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ConnectionError(f"{target}: {getattr(exc, 'reason', exc)}") from None
+    try:
+        return RelationshipState.model_validate_json(body)
+    except ValueError as exc:
+        raise ConnectionError(f"{target}: not a relationship state: {exc}") from None
+
+
+def _error_message(exc: urllib.error.HTTPError) -> str:
+    try:
+        data = json.loads(exc.read())
+        return str(data.get("error", data))
+    except Exception:
+        return exc.reason if isinstance(exc.reason, str) else str(exc)

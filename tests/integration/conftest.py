@@ -1,0 +1,318 @@
+"""Integration tier: a real Kafka broker (one per session) and Faust workers as subprocesses.
+
+The broker: ``BILATERAL_MONITOR_TEST_BOOTSTRAP`` if set, else ``scripts/kafka start`` (port
+``BILATERAL_MONITOR_KAFKA_PORT``, default 19092), stopped at session end if this session started
+it. Every test builds its Settings with :func:`unique_settings`, so topics (prefix) and consumer
+groups (app id) never collide between tests or runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.codec import decode_observation, event_from_dict
+from schemas.events import NewsArticle, OfficialStatement
+from service.config import Settings
+from service.runtime.inputs import Rejected, TextOptions, read_inputs
+from service.runtime.kafka_io import OBSERVATIONS, connection_options
+from tests.conftest import REPO_ROOT
+
+SEED_FILE = "seed/000_5c6dcbbd866cff87.txt"
+
+Item = NewsArticle | OfficialStatement | Rejected
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """``HOST:PORT`` of a running broker for the whole session."""
+    given = os.environ.get("BILATERAL_MONITOR_TEST_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    script = REPO_ROOT / "scripts" / "kafka"
+    already = subprocess.run([script, "status"], capture_output=True, text=True, check=False)
+    result = subprocess.run([script, "start"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/kafka start failed:\n{result.stderr[-3000:]}")
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("bootstrap="), result.stdout
+    try:
+        yield line.removeprefix("bootstrap=")
+    finally:
+        if already.returncode != 0:  # we started it: stop it
+            subprocess.run([script, "stop"], capture_output=True, check=False)
+
+
+def unique_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Settings with a fresh topic prefix and app id (4 partitions, memory store)."""
+    tag = uuid.uuid4().hex[:10]
+    values: dict[str, Any] = {
+        "bootstrap": bootstrap,
+        "topic_prefix": f"it-{tag}.",
+        "app_id": f"it-{tag}",
+        "partitions": 4,
+        "store": "memory://",
+        "data_dir": data_dir,
+        "web_host": "127.0.0.1",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def free_port() -> int:
+    """A TCP port that is free right now on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
+    """Poll ``check`` until it returns a truthy value (returned) or fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except Exception as exc:
+            last_exc = exc
+        time.sleep(every)
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_exc!r})")
+
+
+def http_json(url: str, timeout: float = 5.0) -> Any:
+    """GET ``url`` and decode the JSON answer."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+@dataclass
+class WorkerProcess:
+    """A ``python -m service worker`` subprocess with its own web port and data dir."""
+
+    settings: Settings
+    port: int
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> WorkerProcess:
+        env = dict(os.environ)
+        for key in list(env):
+            if key.startswith("BILATERAL_MONITOR_") and key != "BILATERAL_MONITOR_SHARED":
+                del env[key]
+        env.update(
+            {
+                "BILATERAL_MONITOR_TOPIC_PREFIX": self.settings.topic_prefix,
+                "BILATERAL_MONITOR_APP_ID": self.settings.app_id,
+                "BILATERAL_MONITOR_PARTITIONS": str(self.settings.partitions),
+                "BILATERAL_MONITOR_STORE": self.settings.store,
+                "BILATERAL_MONITOR_DATA_DIR": str(self.settings.data_dir / f"w{self.port}"),
+                "BILATERAL_MONITOR_WEB_HOST": "127.0.0.1",
+                "BILATERAL_MONITOR_LIVE_CLOCK_SECONDS": str(self.settings.live_clock_seconds),
+            }
+        )
+        self.starts += 1
+        log = self.log_path.open("ab")
+        log.write(f"\n===== start #{self.starts} =====\n".encode())
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "worker",
+                "--web-port",
+                str(self.port),
+                "--bootstrap",
+                self.settings.bootstrap,
+                "--loglevel",
+                "info",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def active_partitions(self, topic: str) -> set[int]:
+        """Partitions of ``topic`` assigned to this worker (from ``/health``)."""
+        if not self.alive():
+            raise RuntimeError(f"worker on {self.port} exited: see {self.log_path}")
+        data = http_json(f"{self.url}/health")
+        if not data.get("ready"):
+            return set()
+        out = set()
+        for item in data["partitions"]:
+            name, _, part = item.rpartition(":")
+            if name == topic:
+                out.add(int(part))
+        return out
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (graceful: Faust commits and flushes), SIGKILL after ``timeout`` s."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: float = 60) -> None:
+    """Wait until the live workers together own every observations partition, each one some."""
+    topic = settings.topic(OBSERVATIONS)
+
+    def check() -> bool:
+        owned = [w.active_partitions(topic) for w in workers]
+        union = set().union(*owned)
+        return (
+            all(owned)
+            and union == set(range(settings.partitions))
+            and (sum(len(o) for o in owned) == settings.partitions)
+        )
+
+    try:
+        wait_until(check, timeout, "the workers' partition assignment")
+        time.sleep(0.5)  # a rebalance that starts right after a join shows up by now
+        wait_until(check, timeout, "the workers' partition assignment (stable)")
+    except BaseException:
+        for w in workers:
+            print(f"--- worker {w.port} log ---\n{w.log_tail()}")
+        raise
+
+
+def seed_event(shared: Path) -> NewsArticle:
+    """The seed article as NewsArticle ``dev-001`` (CNN-News18, 2026-02-08T00:00:00Z)."""
+    text = (shared / SEED_FILE).read_text(encoding="utf-8")
+    event = event_from_dict(
+        {
+            "event_id": "dev-001",
+            "type": "news_article",
+            "published_at": "2026-02-08T00:00:00Z",
+            "source": {"name": "CNN-News18", "kind": "news"},
+            "title": text.splitlines()[0][:1000],
+            "body": text,
+        }
+    )
+    assert isinstance(event, NewsArticle)
+    return event
+
+
+def dev_items(shared: Path) -> list[Item]:
+    """The seed event, then every line of data/dev_events.jsonl (events and rejections)."""
+    items: list[Item] = [seed_event(shared)]
+    items += read_inputs(
+        [shared / "data" / "dev_events.jsonl"], TextOptions(), max_body_chars=100_000
+    )
+    return items
+
+
+async def read_topic(settings: Settings, name: str, timeout: float = 10.0) -> list[Any]:
+    """Every record of topic ``name`` (full name) up to its end offsets now, by partition."""
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, **connection_options(settings))
+    await consumer.start()
+    try:
+        parts = consumer.partitions_for_topic(name)
+        if not parts:
+            await consumer._client.force_metadata_update()
+            parts = consumer.partitions_for_topic(name) or set()
+        tps = [TopicPartition(name, p) for p in sorted(parts)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {name} took longer than {timeout}s")
+            batch = await consumer.getmany(timeout_ms=200)
+            for tp_records in batch.values():
+                records.extend(tp_records)
+        return records
+    finally:
+        await consumer.stop()
+
+
+@dataclass
+class TickWatcher:
+    """Follows the observations topic and records the event-time ClockTicks per partition.
+
+    Publishing one event and waiting for its tick on every partition paces the input like a
+    live stream (each event is processed before the next arrives).
+    """
+
+    settings: Settings
+    seen: dict[int, set[datetime]] = field(default_factory=lambda: defaultdict(set))
+    _consumer: AIOKafkaConsumer | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        name = self.settings.topic(OBSERVATIONS)
+        self._consumer = AIOKafkaConsumer(
+            enable_auto_commit=False, **connection_options(self.settings)
+        )
+        await self._consumer.start()
+        tps = [TopicPartition(name, p) for p in range(self.settings.partitions)]
+        self._consumer.assign(tps)
+        await self._consumer.seek_to_beginning(*tps)
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        async for record in self._consumer:
+            with contextlib.suppress(Exception):
+                item = decode_observation(record.value)
+                if getattr(item, "type", "") == "clock_tick" and item.origin == "event_time":
+                    self.seen[record.partition].add(item.at)
+
+    async def wait_for(self, at: datetime, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(at in self.seen[p] for p in range(self.settings.partitions)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no ClockTick at {at} on every partition after {timeout}s")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
