@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated
 
 import pycountry
@@ -36,6 +37,7 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 """A timezone-aware timestamp, normalised to UTC. Naive timestamps are rejected."""
 
 
+@lru_cache(maxsize=4096)
 def _check_country(code: str) -> str:
     code = code.strip().upper()
     if pycountry.countries.get(alpha_2=code) is None:
@@ -61,6 +63,7 @@ def make_dyad(a: str, b: str) -> str:
     return "-".join(sorted((a, b)))
 
 
+@lru_cache(maxsize=4096)
 def _check_dyad(value: str) -> str:
     parts = value.strip().upper().split("-")
     if len(parts) != 2:

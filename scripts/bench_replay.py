@@ -181,7 +181,7 @@ def bench_embedded(events: int) -> None:
                 event_id=f"bench-{i}",
                 published_at=start + timedelta(hours=i),
                 source=Source(name=f"outlet{i % 5}", kind=SourceKind.NEWS),
-                title=f"Article {i}",
+                headline=f"Article {i}",
                 body=body,
             )
         )

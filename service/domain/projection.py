@@ -77,6 +77,8 @@ class DyadProjection:
         self.last: tuple[datetime, str, int] | None = None
         self.emitted: set[str] = set()
         self.source_conf: dict[str, dict[str, float]] = {}
+        self._by_term: dict[str, set[str]] = {}  # key term -> commitment ids (derived index)
+        self._binding: set[str] = set()  # ids of commitments a clock can make late (derived)
 
     # -- reducer -----------------------------------------------------------------------------
 
@@ -125,9 +127,8 @@ class DyadProjection:
         if self.clock is not None:
             alerts.extend(self._approaching(self.clock))
         self.clock = at
-        for cid, c in list(self.commitments.items()):
-            if not rules.is_binding(c):
-                continue
+        for cid in sorted(self._binding):
+            c = self.commitments[cid]
             assert c.due is not None
             moment = rules.deadline_moment(c.due)
             if at >= moment:
@@ -142,17 +143,18 @@ class DyadProjection:
                     }
                 )
                 self.commitments[cid] = lapsed
+                self._binding.discard(cid)
                 alerts.append(rules.deadline_missed(c, lapsed))
         return alerts
 
     def _approaching(self, at: datetime) -> list[Alert]:
         alerts = []
-        for c in self.commitments.values():
-            if rules.is_binding(c):
-                assert c.due is not None
-                start, end = rules.approach_range(c.due)
-                if start <= at < end:
-                    alerts.append(rules.deadline_approaching(c, at))
+        for cid in sorted(self._binding):
+            c = self.commitments[cid]
+            assert c.due is not None
+            start, end = rules.approach_range(c.due)
+            if start <= at < end:
+                alerts.append(rules.deadline_approaching(c, at))
         return alerts
 
     def _fresh(self, alerts: list[Alert]) -> list[Alert]:
@@ -164,7 +166,7 @@ class DyadProjection:
         return out
 
     def _observe(self, obs: CommitmentObservation) -> list[Alert]:
-        prev = identity.match(obs, list(self.commitments.values()))
+        prev = identity.match(obs, self._candidates(obs))
         if prev is None:
             if not obs.may_create:
                 return []
@@ -174,12 +176,28 @@ class DyadProjection:
             verdict = rules.judge(prev, obs)
             new = self._merge(prev, obs, verdict)
         self.commitments[new.id] = new
+        self._index(new)
         alerts = []
         for rule in rules.OBSERVATION_RULES:
             alert = rule(prev, new, obs, verdict)
             if alert is not None:
                 alerts.append(alert)
         return alerts
+
+    def _index(self, c: Commitment) -> None:
+        for term in c.key_terms:
+            self._by_term.setdefault(term, set()).add(c.id)
+        if rules.is_binding(c):
+            self._binding.add(c.id)
+        else:
+            self._binding.discard(c.id)
+
+    def _candidates(self, obs: CommitmentObservation) -> list[Commitment]:
+        """Commitments sharing a key term with ``obs``: identity.similarity is 0 for the others."""
+        ids: set[str] = set()
+        for term in obs.key_terms:
+            ids |= self._by_term.get(term, set())
+        return [self.commitments[i] for i in sorted(ids)]
 
     def _create(self, obs: CommitmentObservation) -> Commitment:
         cid = commitment_id(obs)
@@ -285,6 +303,7 @@ class DyadProjection:
         for raw in data["commitments"]:
             c = Commitment.model_validate(raw)
             proj.commitments[c.id] = c
+            proj._index(c)
         for raw in data["engagements"]:
             e = Engagement.model_validate(raw)
             proj.engagements[e.id] = e

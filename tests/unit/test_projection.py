@@ -281,3 +281,24 @@ def test_state_does_not_depend_on_arrival_order(log, rnd):
     a, _ = refold("CA-IN", log)
     b, _ = refold("CA-IN", shuffled)
     assert a.snapshot().model_dump_json() == b.snapshot().model_dump_json()
+
+
+def test_candidate_index_finds_what_a_full_scan_finds(seed, dev_items):
+    """The projection only asks identity about commitments sharing a key term; a full scan over
+    every commitment must pick the same one for every observation of the dev story."""
+    from service.domain import identity
+    from service.domain.extraction import extract
+    from service.runtime.inputs import Rejected
+
+    proj = DyadProjection("CA-IN")
+    checked = 0
+    for event in [seed, *[i for i in dev_items if not isinstance(i, Rejected)]]:
+        for o in extract(event):
+            if o.dyad != "CA-IN":
+                continue
+            if hasattr(o, "signal"):
+                full = identity.match(o, list(proj.commitments.values()))
+                assert identity.match(o, proj._candidates(o)) == full
+                checked += 1
+            proj.apply(o)
+    assert checked >= 10
