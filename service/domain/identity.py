@@ -25,7 +25,14 @@ from schemas.observations import CommitmentKind, CommitmentObservation
 from schemas.state import Commitment
 from service.domain.extraction.topics import weak_terms
 
-__all__ = ["MATCH_THRESHOLD", "compatible", "match", "similarity", "term_similarity"]
+__all__ = [
+    "MATCH_THRESHOLD",
+    "compatible",
+    "match",
+    "same_visit",
+    "similarity",
+    "term_similarity",
+]
 
 MATCH_THRESHOLD = 0.5
 """Least similarity (0..1) for an observation to be a mention of an existing commitment."""
@@ -68,13 +75,43 @@ def _jaccard(a: Iterable[object], b: Iterable[object]) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+def _visit_parts(terms: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
+    """(destinations, origins, who-terms) of a visit's key terms (extractor.visitor_terms)."""
+    dest, origin, who = set(), set(), set()
+    for t in terms:
+        if len(t) == 2 and t.isupper():
+            dest.add(t)
+        elif t.startswith("from_"):
+            origin.add(t)
+        else:
+            who.add(t.lower())
+    return dest, origin, who
+
+
+def same_visit(a: Iterable[str], b: Iterable[str]) -> bool:
+    """True when two visits' key terms can be one visit: the same destination, no conflicting
+    origin, and shared who-terms unless one side names no one ("the minister")."""
+    da, oa, wa = _visit_parts(a)
+    db, ob, wb = _visit_parts(b)
+    if not da & db:
+        return False
+    if oa and ob and not oa & ob:
+        return False
+    return not (wa and wb and not wa & wb)
+
+
 def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
     """How alike an observation and a commitment are, 0..1 (module docstring for the formula).
 
-    0.0 for another dyad or an incompatible kind.
+    0.0 for another dyad or an incompatible kind. Two visits are alike when :func:`same_visit`
+    holds: ``TERM_WEIGHT + TOPIC_WEIGHT * topic_jaccard``, else 0.0.
     """
     if obs.dyad != commitment.dyad or not compatible(obs.kind, commitment.kind):
         return 0.0
+    if obs.kind is CommitmentKind.VISIT:
+        if not same_visit(obs.key_terms, commitment.key_terms):
+            return 0.0
+        return round(TERM_WEIGHT + TOPIC_WEIGHT * _jaccard(obs.topics, commitment.topics), 6)
     terms = term_similarity(obs.key_terms, commitment.key_terms)
     if terms == 0.0:
         return 0.0

@@ -147,8 +147,9 @@ def test_fraud_immigration_talks_under_discussion(seed_obs: list[CommitmentObser
 def test_carney_visit_proposed_with_window(seed_obs: list[CommitmentObservation]) -> None:
     visits = [o for o in seed_obs if o.kind is CommitmentKind.VISIT]
     assert len(visits) == 2  # "likely visit by ..." and "Carney is expected to travel ..."
+    for o in visits:  # who (family name, office from the gazetteer), destination, origin
+        assert o.key_terms == ["carney", "prime_minister", "IN", "from_ca"]
     for o in visits:
-        assert o.key_terms == ["carney", "IN"]
         assert o.signal is CommitmentStatus.PROPOSED
         assert o.due is not None
         assert (o.due.start, o.due.end, o.due.kind) == (
@@ -270,7 +271,8 @@ def test_dev_004_visit_on_schedule_denies_postponement(dev: dict[str, Event]) ->
     obs = commitments(dev["dev-004"])
     assert len(obs) == 1
     o = obs[0]
-    assert o.kind is CommitmentKind.VISIT and o.key_terms == ["carney", "IN"]
+    assert o.kind is CommitmentKind.VISIT
+    assert o.key_terms == ["carney", "prime_minister", "IN", "from_ca"]
     assert o.signal in (CommitmentStatus.PROPOSED, CommitmentStatus.AGREED)
     assert o.denies is CommitmentStatus.POSTPONED
     assert o.due is not None and (o.due.start, o.due.end) == (date(2026, 3, 1), date(2026, 3, 7))

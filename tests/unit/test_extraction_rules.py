@@ -172,7 +172,7 @@ def test_pronoun_resolves_to_previous_actors() -> None:
 def test_leader_visit_by_demonym_official_and_took_place() -> None:
     (planned,) = commitments("Chinese President Xi Jinping will visit Washington in April.")
     assert planned.kind is CommitmentKind.VISIT
-    assert planned.key_terms == ["xi", "US"]
+    assert planned.key_terms == ["xi", "president", "US", "from_cn"]
     assert planned.due is not None and planned.due.start == date(2026, 4, 1)
     out = extract(news("Chinese President Xi Jinping visited the United States last week."))
     visit = [o for o in out if isinstance(o, CommitmentObservation)]

@@ -41,7 +41,8 @@ class Mention:
     """One actor mention: ``[start, end)`` characters in the body, what it is and whose it is.
 
     ``country`` is an ISO alpha-2 code or None when unknown; ``rank`` (leader, minister, adviser,
-    diplomat, official) is set for people and officials; ``name`` is a person's name as written.
+    diplomat, official) is set for people and officials; ``name`` is a person's name as written;
+    ``role`` the office title in lower case ("foreign minister"), from the text or the gazetteer.
     """
 
     start: int
@@ -51,6 +52,7 @@ class Mention:
     country: str | None = None
     rank: str | None = None
     name: str | None = None
+    role: str | None = None
 
     @property
     def surname(self) -> str | None:
@@ -83,7 +85,10 @@ class Gazetteer:
         self.places: dict[str, str] = {}
         self.surnames: dict[str, str] = {}
         self.country_names: dict[str, str] = {}
+        self.demonyms: dict[str, str] = {}
         self.people: dict[str, tuple[str, str, str]] = {}
+        self.person_roles: dict[str, str] = {}
+        self.country_ranks: dict[str, dict[str, str]] = {}
         self._labels: dict[str, tuple[str, str | None, str | None, str | None]] = {}
         for iso, entry in data["countries"].items():
             self._add("country", iso, entry.get("names", []))
@@ -91,9 +96,14 @@ class Gazetteer:
             self._add("capital", iso, entry.get("capitals", []))
             self._add("institution", iso, entry.get("institutions", []))
             self.country_names[iso] = entry["names"][0]
+            if entry.get("demonyms"):
+                self.demonyms[iso] = entry["demonyms"][0]
             for name in entry.get("names", []) + entry.get("capitals", []):
                 self.places[name.lower()] = iso
+            self.country_ranks[iso] = {k.lower(): v for k, v in entry.get("roles", {}).items()}
             for person in entry.get("people", []):
+                if person.get("role"):
+                    self.person_roles[person["name"]] = person["role"].lower()
                 names = [person["name"], *person.get("aliases", [])]
                 surname = person.get("surname") or person["name"].split()[-1]
                 if surname not in names:
@@ -101,7 +111,7 @@ class Gazetteer:
                 self.surnames[person["name"]] = surname.lower()
                 self._add("person", iso, names, rank=person["rank"], name=person["name"])
         for role, rank in data["roles"].items():
-            self._add("role", None, [role], rank=rank)
+            self._add("role", None, [role], rank=rank, name=role.lower())
         self._add("generic_institution", None, data["institution_nouns"])
         self._add("collective", None, data["collectives"])
         self._add("pronoun", None, data["pronouns"])
@@ -123,6 +133,16 @@ class Gazetteer:
             self._lower.add(label, lower)
         if orth:
             self._orth.add(label, orth)
+
+    def rank_in(self, iso: str | None, role: str | None, default: str | None) -> str | None:
+        """The rank of office ``role`` in country ``iso`` (a country's own 'roles' first)."""
+        if iso and role:
+            return self.country_ranks.get(iso, {}).get(role, default)
+        return default
+
+    def demonym(self, iso: str) -> str:
+        """The gazetteer's first demonym of ``iso`` ("Japanese"), else its name."""
+        return self.demonyms.get(iso) or self.country_name(iso)
 
     def country_name(self, iso: str) -> str:
         """The gazetteer's first name of country ``iso`` (the code itself when unknown)."""
@@ -164,6 +184,11 @@ def _compose(
             continue
         start_tok, end_tok = span.start, span.end
         country, person_name, person_rank = iso, name, rank
+        role: str | None = None
+        if kind == "role":
+            role, person_name = name, None
+        elif kind == "person" and name:
+            role = gazetteer().person_roles.get(name)
         if kind in ("role", "generic_institution"):
             # a demonym or a country possessive right before: "Canadian Prime Minister"
             if out and i - 1 not in used and i > 0:
@@ -181,14 +206,9 @@ def _compose(
                 nxt_span, (nkind, niso, nrank, nname) = raw[i + 1]
                 gap = [t.lower_ for t in doc[end_tok : nxt_span.start]]
                 if (
-                    kind == "generic_institution"
-                    and gap in (["in"], ["of"])
-                    and nkind
-                    in (
-                        "country",
-                        "capital",
-                    )
-                ):
+                    (kind == "generic_institution" and gap in (["in"], ["of"]))
+                    or (kind == "role" and gap in (["of"], ["of", "the"]))
+                ) and nkind in ("country", "capital"):
                     country = country or niso
                     end_tok = nxt_span.end
                     used.add(i + 1)
@@ -204,6 +224,8 @@ def _compose(
                     person_name = doc[end_tok:name_end].text
                     end_tok = name_end
             mention_kind: MentionKind = "official" if kind == "role" else "institution"
+            if kind == "role":
+                person_rank = gazetteer().rank_in(country, role, person_rank)
         elif kind == "person":
             mention_kind = "person"
         else:
@@ -218,6 +240,7 @@ def _compose(
                 country=country,
                 rank=person_rank if mention_kind in ("official", "person") else None,
                 name=person_name,
+                role=role if mention_kind in ("official", "person") else None,
             )
         )
     return out

@@ -5,11 +5,14 @@ Resolves, relative to ``published`` (a calendar date, UTC):
 * windows: "in the first|second|third|fourth|last week of March" (days 1-7, 8-14, 15-21, 22-28,
   last seven days), "early|mid|late March" (1-10, 11-20, 21-end), "in March [2026]" (whole month);
   a month without a year is the next such month on or after the publication month;
-* deadlines: "by the end of 2026|the year|March", "by end-2026", "within the year", "this year",
-  "by March 31", "within 90 days|three months";
-* periods that hold until a date: "until|till August 18", "through August 18", "for another|a
-  further|an additional 90 days|three months", anchored on the weekday the sentence names ("agreed
-  on Wednesday", the latest such day on or before publication) or on the publication date.
+* deadlines: "by the end of 2026|the year|March|next year", "by end-2026", "within the year",
+  "this year", "by March 31", "within 90 days|three months", "over the next three years|decade";
+* relative windows: "next week" (the Monday-Sunday week after publication), "next month" (the
+  calendar month after), "next year" (the calendar year after), "to|until March" (postponed to);
+* periods that hold until a date: "until|till August 18", "until the end of July", "through
+  August 18", "for [another|a further|an additional] 90 days|three months", anchored on the
+  weekday the sentence names ("agreed on Wednesday", the latest such day on or before
+  publication) or on the publication date.
 
 Returns :class:`schemas.common.Due` with ``text`` = the words it was read from.
 """
@@ -50,14 +53,20 @@ _PATTERN_TEXT: list[tuple[str, str]] = [
     ("part", rf"\b(?:in )?(?P<part>early|mid|middle|late)[- ](?:of )?{_MONTH}{_YEAR}"),
     ("until", rf"\b(?:until|till|through|to) {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}"),
     ("until", rf"\b(?:until|till|through) (?P<day>\d{{1,2}}) {_MONTH}{_YEAR}"),
-    ("for", r"\bfor (?:another|a further|an additional|a further period of|an extra) "
+    ("for", r"\bfor (?:another |a further |an additional |a further period of |an extra |)"
      rf"{_NUM} {_UNIT}"),
+    ("over_next", r"\b(?:over|in|within) the (?:next|coming) "
+     rf"(?:{_NUM} {_UNIT}|(?P<decade>decade))"),
+    ("next", r"\b(?:early |later |late )?next (?P<unit>week|month|year)\b"),
+    ("end_next_year", r"\bby (?:the )?end of next year\b"),
     ("end_year", r"\bby (?:the )?end(?:-| of )(?:(?P<year>20\d\d)|(?:the |this )?year)\b"),
     ("end_month", rf"\bby (?:the )?end(?:-| of ){_MONTH}{_YEAR}"),
-    ("this_year", r"\b(?:within|before the end of|later) (?:the|this) year\b|\bby year-end\b"),
+    ("this_year", r"\b(?:within|before the end of|later|by the end of) (?:the|this) year\b"
+     r"|\bby year-end\b"),
+    ("until_month", rf"\b(?:until|till|through) the end of {_MONTH}{_YEAR}"),
     ("by_day", rf"\bby {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}"),
     ("within", rf"\bwithin (?:the next )?{_NUM} {_UNIT}"),
-    ("month", rf"\b(?:in|during|by|for) {_MONTH}{_YEAR}\b"),
+    ("month", rf"\b(?:in|during|by|for|to|until) {_MONTH}{_YEAR}\b(?!\s*\d)"),
 ]  # fmt: skip
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (kind, re.compile(text, re.I)) for kind, text in _PATTERN_TEXT
@@ -134,7 +143,9 @@ def _resolve(kind: str, m: re.Match[str], sentence: str, published: date) -> Due
         )  # fmt: skip
     if kind == "month":
         year = _year_for(month, g["year"], published)
-        window = text.lower().startswith(("in ", "during ", "for "))
+        window = text.lower().startswith(("in ", "during ", "for ", "to "))
+        if text.lower().startswith("until "):
+            return Due(end=_month_end(year, month), kind=DueKind.UNTIL, text=text)
         return Due(
             start=date(year, month, 1) if window else None, end=_month_end(year, month),
             kind=DueKind.WINDOW if window else DueKind.DEADLINE, text=text,
@@ -145,6 +156,28 @@ def _resolve(kind: str, m: re.Match[str], sentence: str, published: date) -> Due
     if kind == "for":
         end = _add(_anchor(sentence, published), _number(g["n"]), g["unit"].lower())
         return Due(end=end, kind=DueKind.UNTIL, text=text)
+    if kind == "over_next":
+        if g.get("decade"):
+            return Due(end=_add(published, 10, "years"), kind=DueKind.DEADLINE, text=text)
+        end = _add(published, _number(g["n"]), g["unit"].lower())
+        return Due(end=end, kind=DueKind.DEADLINE, text=text)
+    if kind == "next":
+        unit = g["unit"].lower()
+        if unit == "week":
+            monday = published + timedelta(days=7 - published.weekday())
+            return Due(start=monday, end=monday + timedelta(days=6), kind=DueKind.WINDOW, text=text)
+        if unit == "month":
+            first = _add(published.replace(day=1), 1, "months")
+            return Due(
+                start=first, end=_month_end(first.year, first.month), kind=DueKind.WINDOW, text=text
+            )
+        year = published.year + 1
+        return Due(start=date(year, 1, 1), end=date(year, 12, 31), kind=DueKind.WINDOW, text=text)
+    if kind == "end_next_year":
+        return Due(end=date(published.year + 1, 12, 31), kind=DueKind.DEADLINE, text=text)
+    if kind == "until_month":
+        year = _year_for(month, g["year"], published)
+        return Due(end=_month_end(year, month), kind=DueKind.UNTIL, text=text)
     if kind == "end_year":
         year = int(g["year"]) if g.get("year") else published.year
         return Due(end=date(year, 12, 31), kind=DueKind.DEADLINE, text=text)

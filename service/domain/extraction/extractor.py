@@ -81,7 +81,11 @@ HEDGE_FACTOR = 0.75
 IMPLICIT_AGENT_FACTOR = 0.9
 
 _LEAD = re.compile(r"^(?:\s|,|to\b|that\b|on\b|upon\b|with\b|of\b)+", re.I)
-_VISIT_START = re.compile(r"^(?:travel|visit|fly|go|come|arrive|head)\w*\b", re.I)
+_VISIT_START = re.compile(
+    r"^(?:(?:the|his|her|their|its|an?|planned|proposed|official|state|upcoming|rescheduled)\s+)*"
+    r"(?:travel|visit|trip|fly|go|come|arrive|head)\w*\b",
+    re.I,
+)
 _WORD_SPLIT = re.compile(r"[\w’'-]+")
 _AND_ARTICLE = re.compile(r",?\s+and\s+(?=(?:an?|the)\s)", re.I)
 _LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.I)
@@ -154,8 +158,12 @@ def _agent(
     before = [m for m in local if m.end - sent.start <= signal.start and m.is_government]
     for i in range(len(before) - 1, -1, -1):
         m = before[i]
+        if _IN_PHRASE.search(sent.text, 0, m.start - sent.start):
+            continue
         gap = sent.text[m.end - sent.start : signal.start]
-        if "," in gap or not all(w in gap_ok for w in _words(gap)):
+        if not _MET_AND.fullmatch(gap) and (
+            "," in gap or not all(w in gap_ok for w in _words(gap))
+        ):
             continue
         group = [m]
         j = i - 1
@@ -224,10 +232,11 @@ def _agreement_items(obj: str) -> list[str]:
             continue
         after = part[m.end() :]
         pm = preps.match(after)
-        if not pm:
+        listed = [s for s in _LIST_SPLIT.split(after[pm.end() :]) if s.strip()] if pm else []
+        if len(listed) < 2:
             items.append(part)
             continue
-        items.extend(s for s in _LIST_SPLIT.split(after[pm.end() :]) if s.strip())
+        items.extend(listed)
     return [_clean(i) for i in items if _clean(i)]
 
 
@@ -278,6 +287,35 @@ def _evidence(doc: _Doc, sent: Sentence, attr: Attribution, hedged: bool) -> Evi
     )
 
 
+_GENERIC_ROLES = frozenset({"minister", "secretary", "official", "spokesperson"})
+"""Office titles too vague to tell two visitors of one country apart ("the minister")."""
+
+
+def visitor_terms(m: Mention) -> list[str]:
+    """Who-terms of a visitor: the family name and the office title (``foreign_minister``).
+
+    "Prime Minister Mark Carney" -> ``["carney", "prime_minister"]``; "the minister" -> ``[]``
+    (any minister of that country). domain.identity keeps two visits apart when both have
+    who-terms and share none.
+    """
+    out: list[str] = []
+    if m.name and m.surname:
+        out.append(m.surname.replace(" ", "_"))
+    if m.role and m.role not in _GENERIC_ROLES:
+        out.append(m.role.replace(" ", "_"))
+    return out
+
+
+def _visit_title(visitor: Mention, country: str, dest: str) -> str:
+    gaz = gazetteer()
+    if visitor.name:
+        who = visitor.name
+    else:
+        role = " ".join(w.capitalize() for w in (visitor.role or "official").split())
+        who = f"{gaz.demonym(country)} {role}".strip()
+    return f"{who}'s visit to {gaz.country_name(dest)}"
+
+
 def _visits(
     doc: _Doc,
     sent: Sentence,
@@ -288,27 +326,30 @@ def _visits(
     hedged: bool,
     deny: CommitmentStatus | None,
 ) -> list[_Draft]:
+    """Visit commitments of one sentence: a leader or minister travelling to the other country.
+
+    The visitor is the official named right after the trigger ("a visit by ...") or the last one
+    before it; one without a country ("the minister", "the President's visit") is from the dyad's
+    other country. Key terms: who-terms (``visitor_terms``), the destination code and
+    ``from_<visitor code>``.
+    """
     spec = lexicon()["visit"]
     trigger = compile_pattern(spec["trigger"])
     gaz = gazetteer()
     out: list[_Draft] = []
-    seen: set[tuple[str, str]] = set()
-    people = [
-        m
-        for m in local
-        if m.kind in ("person", "official") and m.name and m.rank in gaz.visit_ranks and m.country
-    ]
+    seen: set[tuple[str, ...]] = set()
+    people = [m for m in local if m.kind in ("person", "official") and m.rank in gaz.visit_ranks]
     for t in trigger.finditer(text):
         visitor: Mention | None = None
         for m in people:
             rel = m.start - sent.start
-            if rel >= t.end() and re.fullmatch(r"\s*(?:by|of)\s+", text[t.end() : rel]):
+            if rel >= t.end() and re.fullmatch(r"\s*(?:by|of)\s+(?:the\s+)?", text[t.end() : rel]):
                 visitor = m
                 break
         if visitor is None:
             earlier = [m for m in people if m.end - sent.start <= t.start()]
             visitor = earlier[-1] if earlier else None
-        if visitor is None or visitor.country not in doc.dyad:
+        if visitor is None or (visitor.country is not None and visitor.country not in doc.dyad):
             continue
         dest: Mention | None = None
         for m in local:
@@ -323,7 +364,9 @@ def _visits(
                 break
         if dest is None or dest.country is None:
             continue
-        key = (visitor.surname or "", dest.country)
+        origin = visitor.country or next(c for c in doc.dyad if c != dest.country)
+        who = visitor_terms(visitor)
+        key = (*who, origin, dest.country)
         if key in seen:
             continue
         seen.add(key)
@@ -336,24 +379,23 @@ def _visits(
             status = CommitmentStatus.PROPOSED
         else:
             continue
+        due_key = f"{origin}>{dest.country}"
         due = None if status in _NO_DUE else _due_for(sent, signal, doc.published)
         if due is not None:
-            doc.visit_due[key[0]] = due
+            doc.visit_due[due_key] = due
         else:
-            due = doc.visit_due.get(key[0])
+            due = doc.visit_due.get(due_key)
         if due is not None and status is not CommitmentStatus.FULFILLED:
             doc.last_visit_due = due
         visit_hedged = hedged or bool(compile_pattern(spec["hedged"]).search(cue))
-        name = visitor.name or visitor.text
-        dest_name = gaz.country_name(dest.country)
         out.append(
             _Draft(
                 "commitment",
                 {
                     "kind": CommitmentKind.VISIT,
-                    "title": f"{name} visit to {dest_name}",
-                    "key_terms": [key[0], dest.country],
-                    "parties": sorted({visitor.country, dest.country}),
+                    "title": _visit_title(visitor, origin, dest.country),
+                    "key_terms": [*who, dest.country, f"from_{origin.lower()}"],
+                    "parties": sorted({origin, dest.country}),
                     "topics": [Topic.DIPLOMACY],
                     "signal": status,
                     "denies": deny,
@@ -367,6 +409,84 @@ def _visits(
     return out
 
 
+_IN_PHRASE = re.compile(
+    r"\b(?:to|with|from|in|for|of|on|by|between|over|at|into|against)\s+(?:the\s+)?$", re.I
+)
+"""A mention right after a preposition is not the subject ("the sale to Turkey was delayed")."""
+_MET_AND = re.compile(
+    r"\s+(?:met|spoke|talked|held talks|conferred|had talks)\b[^,.;]{0,50}?\band(?: also)?\s+", re.I
+)
+"""A gap that lets the subject of "met/spoke ... and agreed" be the agent of "agreed"."""
+_CONTINUES = re.compile(r"\s+(?:on|about|over|regarding|concerning|for)\b", re.I)
+_AUX_TAIL = re.compile(
+    r"(?:[\s,]+(?:is|are|was|were|has|have|had|been|be|being|now|also|already|still|will|would"
+    r"|could|may|might|finally|formally|reportedly|officially|not|then|since))+\s*$",
+    re.I,
+)
+_REPORT_HEAD = re.compile(
+    r"^(?:.*\b(?:said|says|told (?:\w+ ){0,2}?(?:reporters|parliament|journalists)|announced"
+    r"|confirmed|added|noted|reported|stated)\s+(?:on \w+\s+)?(?:that\s+)?|according to [^,]+,\s*)",
+    re.I,
+)
+_SUBJECT_DET = re.compile(r"^(?:the|a|an|their|its|this|that|these|those)\s+", re.I)
+_PRONOUN_SUBJECT = re.compile(r"^(?:it|they|he|she|we|i|you|this|that|there)$", re.I)
+_PARTNER_PREP = re.compile(r"\s(?:with|from|against|by|between)\s+(?:the\s+)?$", re.I)
+
+
+def _subject_object(
+    sent: Sentence, text: str, signal: Signal, local: list[Mention]
+) -> tuple[int, int] | None:
+    """The subject noun phrase as the commitment, for a signal with no government agent.
+
+    Passive and state-change sentences name the commitment as their subject: "An agreement on
+    space weather was signed", "The joint exercise has been postponed", "Work on the pipeline is
+    under way", "Officials said the fund could be launched". Returns the ``[start, end)`` of
+    that phrase in the sentence (after any "X said (that)" or "According to X," lead-in), or None
+    when it is empty, too long, has a comma, is a pronoun or ends in an actor ("the minister").
+    """
+    head = text[: signal.start]
+    lead = _REPORT_HEAD.match(head)
+    begin = lead.end() if lead else 0
+    phrase = _AUX_TAIL.sub("", head[begin:])
+    det = _SUBJECT_DET.match(phrase)
+    if det:
+        begin += det.end()
+        phrase = phrase[det.end() :]
+    phrase = phrase.rstrip()
+    words = phrase.split()
+    if len(words) < 2 or len(words) > 14 or "," in phrase or _PRONOUN_SUBJECT.match(phrase):
+        return None
+    end = begin + len(phrase)
+    for m in local:
+        rel_start, rel_end = m.start - sent.start, m.end - sent.start
+        if rel_start <= begin < rel_end and m.is_government:
+            after = text[rel_end:end].lstrip()
+            if not after.startswith(("'s", "’s")) or m.kind in ("official", "person"):
+                return None
+    return begin, end
+
+
+def _without_partner(sent: Sentence, text: str, local: list[Mention], start: int, end: int) -> str:
+    """The object ``text[start:end]`` without its partner phrase: "with Japan pending a review"
+    -> cut there; "talks with India on cyber cooperation" -> "talks on cyber cooperation" (the
+    partner is a party, not part of the commitment's title)."""
+    for m in local:
+        rel, rel_end = m.start - sent.start, m.end - sent.start
+        if start < rel < end and m.kind in (
+            "country",
+            "capital",
+            "demonym",
+            "institution",
+            "collective",
+        ):
+            prep = _PARTNER_PREP.search(text, start, rel)
+            if prep and prep.end() == rel and prep.start() > start:
+                if _CONTINUES.match(text, rel_end, end):
+                    return text[start : prep.start()] + text[rel_end:end]
+                return text[start : prep.start()]
+    return text[start:end]
+
+
 def _commitments(
     doc: _Doc,
     sent: Sentence,
@@ -378,26 +498,31 @@ def _commitments(
     has_visit: bool,
     deny: CommitmentStatus | None,
 ) -> list[_Draft]:
+    subject: tuple[int, int] | None = None
     if signal.nominal:
         parties, implicit = set(doc.dyad), True
     else:
         found = _agent(sent, local, signal, doc)
         if found is None:
-            return []
-        parties, implicit = found[0], False
-    start, end = _object_span(sent, signal)
-    obj = text[start:end]
+            subject = _subject_object(sent, text, signal, local) if signal.subject else None
+            if subject is None:
+                return []
+            parties, implicit = set(doc.dyad), True
+        else:
+            parties, implicit = found[0], False
+    start, end = subject or _object_span(sent, signal)
+    obj = _without_partner(sent, text, local, start, end)
     lead = len(obj) - len(_LEAD.sub("", obj))
     start += lead
     obj = _clean(obj)
     kind_hint = signal
     signing = compile_pattern(lexicon()["signing_phrase"])
     if _VISIT_START.match(obj):
-        m = signing.search(obj)
+        m = signing.search(text, start)
         if not m:
             return []
-        start += m.start("rest")
-        obj = _clean(m.group("rest"))
+        start = m.start("rest")
+        obj = _clean(text[start : clause_end(text, start)])
         kind_hint = Signal(signal.status, signal.start, signal.end, kind="agreement")
     elif (m := signing.match(obj)) is not None:
         start += m.start("rest")
@@ -431,7 +556,13 @@ def _commitments(
     for item, title in zip(items, titles, strict=True):
         item_start = text.find(item, start)
         offset = sent.start + (item_start if item_start >= 0 else start)
-        terms = key_terms(_blank_actors(item, offset, local))
+        if item_start >= 0:
+            blank = _blank_actors(item, offset, local)
+        else:  # the partner phrase was cut out of the middle: blank actors by their text
+            blank = item
+            for m in local:
+                blank = blank.replace(m.text, " " * len(m.text))
+        terms = key_terms(blank)
         if not terms:
             continue
         topics = topics_for(item) or sentence_topics or [Topic.OTHER]
@@ -477,8 +608,7 @@ def _engagement(
         if m.kind in ("person", "official") and m.name and m.name not in participants:
             participants.append(m.name)
     kind = cue[0]
-    who = " and ".join(participants) if participants else " and ".join(doc.dyad)
-    title = f"{kind}: {who}"
+    title = _engagement_title(kind, text, cue[2], participants)
     return _Draft(
         "engagement",
         {
@@ -488,6 +618,39 @@ def _engagement(
             "evidence": _evidence(doc, sent, attr, False),
         },
     )
+
+
+_ENGAGEMENT_NOUN = {"talks": "talks", "meeting": "meeting", "call": "call", "visit": "visit"}
+_ENGAGEMENT_STOP = re.compile(
+    r"[,;:.]|\s(?:for|to discuss|to review|on (?:monday|tuesday|wednesday|thursday|friday|saturday"
+    r"|sunday)|from|under|amid|after|as|which|where|and (?:agreed|said|discussed|decided))\b",
+    re.I,
+)
+
+
+def _display_surname(name: str) -> str:
+    known = gazetteer().surnames.get(name)
+    if known:
+        for word in name.split():
+            if word.lower() == known.split()[0]:
+                return known.title() if " " in known else word
+    return name.split()[-1]
+
+
+def _engagement_title(kind: str, text: str, cue_end: int, participants: list[str]) -> str:
+    """Who met and what: "Doval – Drouin talks" when two people are named, else the clause
+    itself up to the place ("Foreign and defence ministers of Australia and Japan met in
+    Sydney")."""
+    if len(participants) >= 2:
+        who = " – ".join(_display_surname(p) for p in participants[:3])
+        return f"{who} {_ENGAGEMENT_NOUN.get(kind, kind)}"
+    stop = _ENGAGEMENT_STOP.search(text, cue_end)
+    clause = text[: stop.start() if stop else len(text)].strip()
+    clause = re.sub(r"^(?:the|a|an)\s+", "", clause, flags=re.I)
+    words = clause.split()
+    if len(words) > 18:
+        clause = " ".join(words[:18]) + " …"
+    return clause[:1].upper() + clause[1:] if clause else f"{kind}"
 
 
 def _default_attribution(event: NewsArticle | OfficialStatement) -> Attribution:
@@ -537,6 +700,10 @@ def extract(
         negated = is_negated(text, signal)
         if not negated:
             visits = _visits(doc, sent, text, local, signal, attr, hedged, deny)
+            if not visits and found_denial is not None:
+                # "denied reports that the visit had been postponed": the visit is still on
+                still = Signal(CommitmentStatus.PROPOSED, found_denial[0], found_denial[0])
+                visits = _visits(doc, sent, sent.text, local, still, attr, hedged, deny)
             drafts.extend(visits)
             if signal is not None:
                 drafts.extend(

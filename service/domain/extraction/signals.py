@@ -35,7 +35,8 @@ class Signal:
     """A commitment cue: ``[start, end)`` in the sentence and the status it asserts.
 
     ``obj`` is the ``[start, end)`` of the object when the pattern marks it (group ``obj``);
-    ``nominal`` signals need no agent before them; ``kind`` is a CommitmentKind hint or None.
+    ``nominal`` signals need no agent before them; ``kind`` is a CommitmentKind hint or None;
+    ``subject`` signals (passive or state change) may take their subject as the commitment.
     """
 
     status: CommitmentStatus
@@ -45,6 +46,7 @@ class Signal:
     nominal: bool = False
     hedged: bool = False
     kind: str | None = None
+    subject: bool = False
 
     @property
     def priority(self) -> int:
@@ -77,6 +79,7 @@ def find_signals(text: str) -> list[Signal]:
                     nominal=bool(spec.get("nominal", False)),
                     hedged=bool(spec.get("hedged", False)),
                     kind=spec.get("kind"),
+                    subject=bool(spec.get("subject", False)),
                 )
             )
     return sorted(out, key=lambda s: (s.start, -s.end))
