@@ -9,7 +9,8 @@ other, since talks on a subject lead to an agreement on it) and they share enoug
 where ``term_score`` averages the weighted overlap coefficient and the weighted Dice
 coefficient of the two key-term sets (weights: 1.0, or 0.5 for the weak terms of
 ``service/domain/data/terms.json`` such as ``security`` or ``law_enforcement``), and
-``topic_jaccard`` is the Jaccard index of the topic sets. With no key term in common the
+``topic_jaccard`` is the Jaccard index of the topic sets (0.5 when either side's topic is
+unknown, i.e. only ``other``: no evidence of a difference). With no key term in common the
 similarity is 0: topics alone never merge two commitments.
 The overlap coefficient lets a short mention ("talks on cybersecurity cooperation") find a
 fuller one; the Dice part prefers the candidate closest in size when several contain it.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from schemas.common import Topic
 from schemas.observations import CommitmentKind, CommitmentObservation
 from schemas.state import Commitment
 from service.domain.extraction.topics import weak_terms
@@ -75,6 +77,15 @@ def _jaccard(a: Iterable[object], b: Iterable[object]) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
+def topic_agreement(a: Iterable[Topic], b: Iterable[Topic]) -> float:
+    """Jaccard index of two topic sets, or 0.5 (no evidence either way) when one of them is
+    unknown (empty or only ``other``)."""
+    sa, sb = set(a) - {Topic.OTHER}, set(b) - {Topic.OTHER}
+    if not sa or not sb:
+        return 0.5
+    return _jaccard(sa, sb)
+
+
 def _visit_parts(terms: Iterable[str]) -> tuple[set[str], set[str], set[str]]:
     """(destinations, origins, who-terms) of a visit's key terms (extractor.visitor_terms)."""
     dest, origin, who = set(), set(), set()
@@ -111,11 +122,11 @@ def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
     if obs.kind is CommitmentKind.VISIT:
         if not same_visit(obs.key_terms, commitment.key_terms):
             return 0.0
-        return round(TERM_WEIGHT + TOPIC_WEIGHT * _jaccard(obs.topics, commitment.topics), 6)
+        return round(TERM_WEIGHT + TOPIC_WEIGHT * topic_agreement(obs.topics, commitment.topics), 6)
     terms = term_similarity(obs.key_terms, commitment.key_terms)
     if terms == 0.0:
         return 0.0
-    value = TERM_WEIGHT * terms + TOPIC_WEIGHT * _jaccard(obs.topics, commitment.topics)
+    value = TERM_WEIGHT * terms + TOPIC_WEIGHT * topic_agreement(obs.topics, commitment.topics)
     return round(min(value, 1.0), 6)
 
 
