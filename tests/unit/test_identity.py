@@ -225,3 +225,51 @@ def test_topics_alone_never_merge(seed: NewsArticle) -> None:
     assert Topic.ENERGY in uranium.topics
     assert similarity(energy, uranium) == 0.0
     assert energy.signal is CommitmentStatus.PROPOSED
+
+
+def _news(event_id: str, body: str, day: int = 3) -> NewsArticle:
+    from datetime import UTC, datetime
+
+    from schemas.events import Source
+
+    return NewsArticle(
+        event_id=event_id,
+        published_at=datetime(2026, 3, day, tzinfo=UTC),
+        source=Source(name=f"Outlet {event_id}"),
+        body=body,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "India and Canada will station law-enforcement representatives in each other's "
+            "capitals.",
+            "India and Canada have agreed to post liaison officers to coordinate police work.",
+        ),
+        (
+            "India and Canada are negotiating a uranium supply deal.",
+            "India and Canada signed an agreement on the long-term supply of uranium.",
+        ),
+    ],
+)
+def test_paraphrases_across_articles_are_one_commitment(first: str, second: str) -> None:
+    (a,) = commitments_of(_news("p-1", first))
+    (b,) = commitments_of(_news("p-2", second, day=9))
+    assert match(b, [build(a, 0)]) is not None, (a.key_terms, b.key_terms)
+
+
+def test_visit_by_title_and_by_bare_minister_are_one_visit() -> None:
+    (planned,) = commitments_of(
+        _news("v-1", "Japan's Foreign Minister is expected to visit Canberra next month.")
+    )
+    (again,) = commitments_of(
+        _news("v-2", "The Foreign Ministry in Tokyo said the minister will visit Canberra.", 5)
+    )
+    (other,) = commitments_of(
+        _news("v-3", "Japan's Trade Minister is expected to visit Canberra next month.", 6)
+    )
+    assert planned.title == "Japanese Foreign Minister's visit to Australia"
+    assert match(again, [build(planned, 0)]) is not None
+    assert match(other, [build(planned, 0)]) is None  # another visitor of the same country

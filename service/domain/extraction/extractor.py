@@ -9,13 +9,17 @@ Pipeline per event (pure, deterministic):
 3. per sentence: an explicit denial is cut out and remembered; a negated sentence yields no
    commitment; the main signal (signals.main_signal) needs a government agent right before it
    (a country, capital, institution, official, "the two sides", "they" = the previous sentence's
-   actors) unless the signal is nominal; its object (the words after it, to the clause end) gives
+   actors; not one inside a prepositional phrase; "X met ... and agreed" keeps X) unless the
+   signal is nominal; a passive or state-change signal (lexicon ``subject``) with no agent takes
+   the sentence's subject as the commitment ("An agreement on X was signed"); the object (the
+   words after the signal, to the clause end, without the partner phrase "with Japan") gives
    title, key terms, topics and kind; agreement lists are split per subject ("agreements covering
    uranium, energy and critical minerals" -> three observations);
-4. visits: a visit or trip by a leader or minister (gazetteer ``visit_ranks``) to the other
-   country is a ``visit`` commitment keyed by the visitor's surname and the destination; one
-   reported as having taken place only updates (``may_create`` false) and is also an engagement;
-5. meetings, calls and talks that took place are engagements.
+4. visits: a visit or trip by a leader or minister (gazetteer ``visit_ranks``), named or known by
+   country and title ("Japan's Foreign Minister", "the minister"), to the other country is a
+   ``visit`` commitment keyed by who-terms, destination and origin; one reported as having taken
+   place only updates (``may_create`` false) and is also an engagement;
+5. meetings, calls and talks that took place are engagements, titled by who met.
 
 Confidence of a commitment observation (0..1, three decimals) =
 ``ATTRIBUTION_WEIGHT[attribution] * STATUS_FIRMNESS[signal] * (0.75 if hedged) * (0.9 if the
