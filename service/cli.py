@@ -21,6 +21,7 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from schemas.alerts import Alert, DeadLetter
@@ -451,12 +452,36 @@ def replay(
     from_beginning: Annotated[
         bool, typer.Option("--from-beginning", help="rebuild from the first event (default)")
     ] = True,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option("--bootstrap", help="rebuild from the Kafka inbound topics, from offset 0"),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="with --bootstrap: compare with this worker's live state"),
+    ] = None,
+    into: Annotated[
+        Path | None, typer.Option("--into", help="with --bootstrap: keep the rebuilt store here")
+    ] = None,
     data_dir: DataDir = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Rebuild the projections and alerts from the event log; report a state checksum."""
+    """Rebuild projections and alerts from the event log; report a state checksum.
+
+    Embedded: rebuilds the store in place from its own event log. With --bootstrap: reads
+    bilateral.news and bilateral.statements from offset 0 into a fresh store (live workers are
+    untouched) and, with --url, checks the rebuilt state against the worker's, dyad by dyad.
+    """
+    if bootstrap:
+        _replay_kafka(_settings(data_dir, bootstrap=bootstrap), url, into, json_out)
+        return
+    if url or into:
+        _fail("--url and --into go with --bootstrap")
     with _open(_settings(data_dir)) as runtime:
-        report = runtime.replay()
+        total = runtime.counts()["events"]
+        with _progress(json_out) as bar:
+            task = bar.add_task("replaying events", total=total)
+            report = runtime.replay(lambda n, _: bar.update(task, completed=n))
     if json_out:
         print(json.dumps(report))
     else:
@@ -466,6 +491,61 @@ def replay(
             f"({'identical to' if same else 'DIFFERENT from'} before), {report['alerts']} alerts, "
             f"alert ids {'identical' if report['alert_ids_equal'] else 'DIFFERENT'}"
         )
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    )
+
+
+def _replay_kafka(settings: Settings, url: str | None, into: Path | None, json_out: bool) -> None:
+    from service.runtime.kafka_replay import compare_live, rebuild
+
+    with _progress(json_out) as bar:
+        task = bar.add_task("reading inbound topics", total=None)
+        try:
+            report = asyncio.run(
+                rebuild(settings, into, lambda n, total: bar.update(task, completed=n, total=total))
+            )
+        except ValueError as exc:
+            _fail(str(exc))
+        except Exception as exc:
+            _fail(f"cannot read from {settings.bootstrap}: {type(exc).__name__}: {exc}", 1)
+    same: dict[str, bool] = {}
+    if url:
+        try:
+            same = compare_live(report, url)
+        except ConnectionError as exc:
+            _fail(f"cannot reach {url}: {exc}", 1)
+    body = {
+        "messages": report.messages,
+        "events": report.events,
+        "undecodable": report.undecodable,
+        "duplicates": report.duplicates,
+        "alerts": report.alerts,
+        "checksum": report.checksum,
+        "dyads": report.dyads,
+        "matches_live": same or None,
+    }
+    if json_out:
+        print(json.dumps(body))
+    else:
+        out.print(
+            f"rebuilt from {report.messages} messages: {report.events} events, "
+            f"{report.undecodable} undecodable, {report.duplicates} duplicates; "
+            f"state checksum {report.checksum[:16]}"
+        )
+        for dyad, ok in same.items():
+            out.print(f"  {dyad}: {'matches' if ok else 'DIFFERS from'} the live state at {url}")
+    if same and not all(same.values()):
+        raise typer.Exit(1)
 
 
 @app.command()
