@@ -22,9 +22,21 @@ from schemas.alerts import Alert
 from schemas.common import CommitmentStatus
 from schemas.state import RelationshipState
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "reason_label"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def reason_label(reason: str, field: str | None = None) -> str:
+    """A bounded label for a dead-letter reason: the offending field, else the failed step.
+
+    ``published_at`` (a field), ``not UTF-8``, ``not JSON``, ``extraction failed``,
+    ``projection failed``; anything else is ``invalid``.
+    """
+    if field:
+        return field
+    head, sep, _ = reason.partition(":")
+    return head if sep and len(head) <= 40 else "invalid"
 
 
 class Metrics:

@@ -1,35 +1,78 @@
-"""HTTP views of a Faust worker (Faust web, aiohttp driver).
+"""HTTP views of a Faust worker (Faust web, aiohttp driver); documented in ``openapi.json``.
 
-``GET /relationships/{dyad}[?as_of=ISO-8601]``
-    200 with the ``RelationshipState`` JSON (the same bytes as ``state --json``); ``as_of`` folds
-    the dyad's observation log up to that event time. 400 ``{"error": ...}`` for a bad dyad or
-    time, 404 for a dyad this service has never seen. A dyad whose table partition lives on
-    another worker is routed there through Faust's router (``canonical_url`` of each worker).
 ``GET /health``
-    200 ``{"status": "ok", "app_id": ..., "ready": bool, "partitions": [...]}``: ``ready`` is
-    false while the worker rebalances or recovers its tables; ``partitions`` are the topic
-    partitions assigned to this worker (``topic:N``).
+    200 :class:`~service.api.models.Health` while the process serves HTTP.
+``GET /ready``
+    200 :class:`~service.api.models.Readiness` once partitions are assigned, the tables are
+    recovered and the broker answers; 503 with the same body (saying which check is false) before.
+``GET /metrics``
+    Prometheus text format of :class:`service.api.metrics.Metrics`.
+``GET /relationships[?scope=local]``
+    :class:`~service.api.models.RelationshipList`: the dyads of this worker's partitions, merged
+    with those of the other workers of the group (asked with ``scope=local``).
+``GET /relationships/{dyad}[?as_of=ISO-8601]``
+    200 ``RelationshipState`` (the same bytes as ``state --json``); ``as_of`` folds the dyad's
+    observation log up to that event time. 400 for a bad dyad or time, 404 for a dyad this service
+    has never seen. A dyad whose table partition lives on another worker is routed there through
+    Faust's router (``canonical_url`` of each worker).
+``GET /relationships/{dyad}/commitments/{commitment_id}[?as_of=]``
+    200 ``Commitment`` (with its status history and evidence); 404 for an unknown dyad or id.
+``GET /alerts[?dyad=&kind=&since=&limit=]``
+    :class:`~service.api.models.AlertList`: the worker's ring of recent alerts read from the alerts
+    topic (:mod:`service.api.ops`), newest first; ``since`` compares with ``emitted_at``.
+``GET /dashboard``, ``GET /static/{name}``
+    The ops dashboard (HTML, JS and CSS from ``service/api/static``; no network beyond the worker).
 
-To add a view, write a small handler that decodes the request, calls the domain and encodes the
-answer, and register it in :func:`register_views` (keep the routing and error helpers here).
+Every 4xx answer is :class:`~service.api.models.ErrorBody`. To add a view: a small handler that
+decodes the request, calls the domain and encodes the answer, registered in
+:func:`register_views`, and its entry in :mod:`service.api.openapi` (a test compares the two).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import mimetypes
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import faust
 from faust.exceptions import SameNode
 from faust.web import Request, Response, View
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from schemas.common import Dyad
+from schemas.common import AlertKind, Dyad
+from service.api.metrics import CONTENT_TYPE_LATEST
+from service.api.models import (
+    AlertList,
+    ErrorBody,
+    Health,
+    Readiness,
+    ReadyChecks,
+    RelationshipList,
+    RelationshipSummary,
+)
+from service.api.ops import RING_SIZE, Ops, local_dyads, readiness
+from service.runtime.kafka_io import OBSERVATIONS
 
 if TYPE_CHECKING:
     from service.runtime.faust_app import Monitor
 
-__all__ = ["BadParameter", "parse_as_of", "parse_dyad", "register_views"]
+__all__ = [
+    "STATIC_DIR",
+    "BadParameter",
+    "parse_alert_query",
+    "parse_as_of",
+    "parse_dyad",
+    "register_views",
+    "summarise",
+]
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 _dyad_adapter: TypeAdapter[str] = TypeAdapter(Dyad)
 
@@ -46,23 +89,62 @@ def parse_dyad(value: str) -> str:
         raise BadParameter(f"dyad: {exc.errors(include_url=False)[0]['msg']}") from None
 
 
-def parse_as_of(value: str | None) -> datetime | None:
-    """Parse ``as_of`` (ISO 8601 with a timezone; ``Z`` allowed). Raises BadParameter."""
+def parse_time(value: str | None, name: str) -> datetime | None:
+    """Parse an ISO 8601 time with a timezone (``Z`` allowed). Raises BadParameter."""
     if value is None or value == "":
         return None
     try:
         when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise BadParameter(
-            f"as_of: {value!r} is not an ISO 8601 time, e.g. 2026-03-01T00:00:00Z"
+            f"{name}: {value!r} is not an ISO 8601 time, e.g. 2026-03-01T00:00:00Z"
         ) from None
     if when.tzinfo is None:
-        raise BadParameter(f"as_of: {value!r} has no timezone; add Z or +HH:MM")
+        raise BadParameter(f"{name}: {value!r} has no timezone; add Z or +HH:MM")
     return when
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    """Parse ``as_of`` (see :func:`parse_time`)."""
+    return parse_time(value, "as_of")
+
+
+def parse_alert_query(query: Any) -> dict[str, Any]:
+    """The filters of ``/alerts`` from its query: dyad, kind, since, limit. Raises BadParameter."""
+    unknown = sorted(set(query) - {"dyad", "kind", "since", "limit"})
+    if unknown:
+        raise BadParameter(f"unknown parameter {unknown[0]!r}; use dyad, kind, since, limit")
+    dyad = query.get("dyad") or None
+    kind = query.get("kind") or None
+    if kind is not None and kind not in {k.value for k in AlertKind}:
+        raise BadParameter(
+            f"kind: {kind!r} is not an alert kind; one of " + ", ".join(k.value for k in AlertKind)
+        )
+    raw_limit = query.get("limit") or "100"
+    try:
+        limit = int(raw_limit)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= RING_SIZE:
+        raise BadParameter(f"limit: {raw_limit!r} must be an integer from 1 to {RING_SIZE}")
+    return {
+        "dyad": parse_dyad(dyad) if dyad else None,
+        "kind": kind,
+        "since": parse_time(query.get("since"), "since"),
+        "limit": limit,
+    }
 
 
 def _json_bytes(view: View, body: str, status: int = 200) -> Response:
     return view.bytes(body.encode("utf-8"), content_type="application/json", status=status)
+
+
+def _model(view: View, model: BaseModel, status: int = 200) -> Response:
+    return _json_bytes(view, model.model_dump_json(), status)
+
+
+def _error(view: View, status: int, message: str) -> Response:
+    return _model(view, ErrorBody(error=message), status)
 
 
 async def _routed(
@@ -89,26 +171,63 @@ def relationship_state(monitor: Monitor, dyad: str, as_of: datetime | None) -> A
     return folded.snapshot()
 
 
-def register_views(app: faust.App, monitor: Monitor) -> None:
-    """Register the HTTP views of this module on ``app``."""
+def summarise(state: Any) -> RelationshipSummary:
+    """The :class:`RelationshipSummary` of a RelationshipState."""
+    by_status: dict[str, int] = {}
+    for c in state.commitments:
+        by_status[c.status.value] = by_status.get(c.status.value, 0) + 1
+    seen = [c.last_seen for c in state.commitments]
+    return RelationshipSummary(
+        dyad=state.dyad,
+        as_of=state.as_of,
+        commitments=len(state.commitments),
+        by_status=by_status,
+        engagements=len(state.engagements),
+        last_seen=max(seen) if seen else None,
+    )
 
-    @app.page("/relationships/{dyad}")
-    class RelationshipView(View):
-        async def get(self, request: Request, dyad: str) -> Response:
-            try:
-                name = parse_dyad(dyad)
-                as_of = parse_as_of(request.query.get("as_of"))
-            except BadParameter as exc:
-                return self.error(400, str(exc))
-            routed = await _routed(
-                self, monitor, monitor.projections.name, name.encode("utf-8"), request
-            )
-            if routed is not None:
-                return routed
-            state = relationship_state(monitor, name, as_of)
-            if state is None:
-                return self.error(404, f"no relationship {name} is known")
-            return _json_bytes(self, state.model_dump_json())
+
+def local_relationships(monitor: Monitor) -> list[RelationshipSummary]:
+    """Summaries of the dyads on this worker's active observations partitions."""
+    topic = monitor.settings.topic(OBSERVATIONS)
+    try:
+        assigned = monitor.app.consumer.assignment()
+    except Exception:
+        assigned = set()
+    partitions = {tp.partition for tp in assigned if tp.topic == topic}
+    found = []
+    for dyad in local_dyads(monitor, partitions):
+        proj = monitor.load(dyad)
+        if proj is not None:
+            found.append(summarise(proj.snapshot()))
+    return found
+
+
+def _peers(monitor: Monitor) -> list[str]:
+    """Web URLs of the other workers of the group (from the partition assignor's metadata)."""
+    own = str(monitor.app.conf.canonical_url).rstrip("/")
+    try:
+        hosts = monitor.app.router.table_metadata(monitor.projections.name)
+    except Exception:
+        return []
+    return sorted({str(h).rstrip("/") for h in hosts} - {own})
+
+
+async def _peer_relationships(url: str) -> list[RelationshipSummary]:
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.get(f"{url}/relationships", params={"scope": "local"}) as response,
+    ):
+        response.raise_for_status()
+        return RelationshipList.model_validate_json(await response.read()).relationships
+
+
+def register_views(app: faust.App, monitor: Monitor) -> Ops:
+    """Register the views of this module and the :class:`Ops` service on ``app``; returns it."""
+    ops = Ops(monitor)
+    app.service(ops)  # type: ignore[arg-type]  # an instance is accepted too
+    app.bilateral_ops = ops  # type: ignore[attr-defined]
 
     @app.page("/health")
     class HealthView(View):
@@ -117,18 +236,125 @@ def register_views(app: faust.App, monitor: Monitor) -> None:
                 assigned = app.consumer.assignment()
             except Exception:
                 assigned = set()
-            active = sorted(f"{tp.topic}:{tp.partition}" for tp in assigned)
-            recovery = app.tables.recovery
-            ready = (
-                not app.rebalancing
-                and not getattr(app, "in_recovery", False)
-                and recovery.completed.is_set()
+            checks = readiness(app)
+            body = Health(
+                status="ok",
+                app_id=monitor.settings.app_id,
+                ready=checks["tables_recovered"],
+                partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned),
             )
-            return self.json(
-                {
-                    "status": "ok",
-                    "app_id": monitor.settings.app_id,
-                    "ready": ready,
-                    "partitions": active,
-                }
+            return _model(self, body)
+
+    @app.page("/ready")
+    class ReadyView(View):
+        async def get(self, request: Request) -> Response:
+            checks = readiness(app)
+            monitor.metrics.recovered.set(1 if checks["tables_recovered"] else 0)
+            reachable = await ops.broker_reachable()
+            body = Readiness(
+                ready=all(checks.values()) and reachable,
+                checks=ReadyChecks(**checks, broker_reachable=reachable),
             )
+            return _model(self, body, 200 if body.ready else 503)
+
+    @app.page("/metrics")
+    class MetricsView(View):
+        async def get(self, request: Request) -> Response:
+            return self.bytes(
+                monitor.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+            )
+
+    @app.page("/relationships")
+    class RelationshipsView(View):
+        async def get(self, request: Request) -> Response:
+            scope = request.query.get("scope", "all")
+            if scope not in ("all", "local"):
+                return _error(self, 400, f"scope: {scope!r} must be 'all' or 'local'")
+            found = {s.dyad: s for s in local_relationships(monitor)}
+            partial = False
+            if scope == "all":
+                peers = _peers(monitor)
+                answers = await asyncio.gather(
+                    *(_peer_relationships(url) for url in peers), return_exceptions=True
+                )
+                for url, answer in zip(peers, answers, strict=True):
+                    if isinstance(answer, BaseException):
+                        log.warning("worker %s did not list its relationships: %s", url, answer)
+                        partial = True
+                        continue
+                    for summary in answer:
+                        found.setdefault(summary.dyad, summary)
+            body = RelationshipList(
+                relationships=[found[d] for d in sorted(found)], partial=partial
+            )
+            return _model(self, body)
+
+    @app.page("/relationships/{dyad}")
+    class RelationshipView(View):
+        async def get(self, request: Request, dyad: str) -> Response:
+            try:
+                name = parse_dyad(dyad)
+                as_of = parse_as_of(request.query.get("as_of"))
+            except BadParameter as exc:
+                return _error(self, 400, str(exc))
+            routed = await _routed(
+                self, monitor, monitor.projections.name, name.encode("utf-8"), request
+            )
+            if routed is not None:
+                return routed
+            state = relationship_state(monitor, name, as_of)
+            if state is None:
+                return _error(self, 404, f"no relationship {name} is known")
+            return _json_bytes(self, state.model_dump_json())
+
+    @app.page("/relationships/{dyad}/commitments/{commitment_id}")
+    class CommitmentView(View):
+        async def get(self, request: Request, dyad: str, commitment_id: str) -> Response:
+            try:
+                name = parse_dyad(dyad)
+                as_of = parse_as_of(request.query.get("as_of"))
+            except BadParameter as exc:
+                return _error(self, 400, str(exc))
+            routed = await _routed(
+                self, monitor, monitor.projections.name, name.encode("utf-8"), request
+            )
+            if routed is not None:
+                return routed
+            state = relationship_state(monitor, name, as_of)
+            if state is None:
+                return _error(self, 404, f"no relationship {name} is known")
+            for commitment in state.commitments:
+                if commitment.id == commitment_id:
+                    return _json_bytes(self, commitment.model_dump_json())
+            return _error(self, 404, f"no commitment {commitment_id!r} in {name}")
+
+    @app.page("/alerts")
+    class AlertsView(View):
+        async def get(self, request: Request) -> Response:
+            try:
+                query = parse_alert_query(request.query)
+            except BadParameter as exc:
+                return _error(self, 400, str(exc))
+            found = ops.ring.select(**query)
+            return _model(self, AlertList(alerts=found, count=len(found), ring_size=RING_SIZE))
+
+    @app.page("/dashboard")
+    class DashboardView(View):
+        async def get(self, request: Request) -> Response:
+            html = (STATIC_DIR / "dashboard.html").read_text(encoding="utf-8")
+            return self.html(html)
+
+    @app.page("/static/{name}")
+    class StaticView(View):
+        async def get(self, request: Request, name: str) -> Response:
+            files = {p.name: p for p in STATIC_DIR.iterdir() if p.is_file()}
+            path = files.get(name)
+            if path is None:
+                return _error(self, 404, f"no static file {name!r}")
+            ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            return self.bytes(
+                path.read_bytes(),
+                headers={"Content-Type": ctype, "Cache-Control": "no-cache"},
+            )
+
+    return ops

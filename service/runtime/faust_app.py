@@ -45,6 +45,7 @@ from faust.types import EventT, StreamT, TableT, TopicT
 from schemas.alerts import Alert
 from schemas.codec import DecodeError, decode_event, decode_observation, encode
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
+from service.api.metrics import Metrics, reason_label
 from service.config import Settings
 from service.runtime.kafka_io import (
     ALERTS,
@@ -61,6 +62,10 @@ __all__ = ["Monitor", "create_app", "live_tick_at"]
 log = logging.getLogger(__name__)
 
 Observation = CommitmentObservation | EngagementObservation
+
+RECEIVED_AT = "bilateral-received-at"
+"""Kafka header of observations and event-time ticks: wall-clock time (Unix seconds) at which the
+extractor received the inbound event; the projector measures processing latency from it."""
 
 
 def _now() -> datetime:
@@ -80,9 +85,17 @@ def _raw_topic(app: faust.App, settings: Settings, *names: str) -> TopicT:
 
 
 def _raw_table(app: faust.App, settings: Settings, name: str, help: str) -> TableT:
+    # key_type/value_type bytes, not only a raw ``schema``: faust derives the table's (and so its
+    # changelog topic's) serializers from key_type/value_type, falling back to json and
+    # overwriting the schema's raw ones (faust-streaming issue 310). Writes skip the codec for
+    # bytes, so the changelog held raw keys that recovery then failed to json-decode: every
+    # changelog record became "Error in recovery Expecting value", and a worker taking over a
+    # peer's partitions waited forever for offsets it could not read.
     return app.Table(
         name,
         default=None,
+        key_type=bytes,
+        value_type=bytes,
         schema=faust.Schema(
             key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
         ),
@@ -141,6 +154,7 @@ class Monitor:
     watermark: datetime | None = None
     last_inbound: float = field(default_factory=time.monotonic)
     last_live_tick: datetime | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     # -- table access ------------------------------------------------------------------------
 
@@ -152,10 +166,11 @@ class Monitor:
         return None if raw is None else DyadProjection.from_dict(json.loads(raw))
 
     def save(self, proj: Any) -> None:
-        """Store a ``DyadProjection`` (JSON of ``to_dict``)."""
+        """Store a ``DyadProjection`` (JSON of ``to_dict``); update the commitments gauge."""
         self.projections[proj.dyad.encode("utf-8")] = json.dumps(
             proj.to_dict(), separators=(",", ":")
         ).encode("utf-8")
+        self.metrics.set_commitments(proj.snapshot())
 
     def log_of(self, dyad: str) -> list[Observation]:
         """The observation log of ``dyad`` in arrival order (decoded)."""
@@ -186,8 +201,22 @@ class Monitor:
             key=msg.key if isinstance(msg.key, bytes | str) else None,
             event_id=event_id,
         )
-        log.warning("dead-lettered %s[%d]@%d: %s", msg.topic, msg.partition, msg.offset, reason)
+        log.warning(
+            "dead-lettered %s[%d]@%d: %s",
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            reason,
+            extra={
+                "event_id": event_id,
+                "topic": msg.topic,
+                "partition": msg.partition,
+                "offset": msg.offset,
+            },
+        )
         await (await self.deadletter.send(key=msg.key, value=encode(letter)))
+        self.metrics.dead_lettered.labels(reason_label(reason, field)).inc()
+        self.metrics.produced.labels(self.deadletter.get_topic_name()).inc()
 
     async def send_alerts(self, alerts: list[Alert]) -> None:
         """Send alerts keyed by dyad, stamped ``emitted_at`` = now; await every ack."""
@@ -202,15 +231,30 @@ class Monitor:
             for a in alerts
         ]
         await asyncio.gather(*futures)
+        self.metrics.produced.labels(self.alerts.get_topic_name()).inc(len(alerts))
+        self.metrics.count_alerts(alerts)
+        for a in alerts:
+            log.info(
+                "alert %s %s sent",
+                a.kind.value,
+                a.alert_id,
+                extra={
+                    "alert_id": a.alert_id,
+                    "dyad": a.dyad,
+                    "event_id": a.evidence.event_id if a.evidence else None,
+                },
+            )
 
-    async def broadcast_tick(self, tick: ClockTick) -> None:
+    async def broadcast_tick(self, tick: ClockTick, received_at: float | None = None) -> None:
         """Send ``tick`` to every partition of the observations topic; await the acks."""
         value = encode(tick)
+        headers = _received_header(received_at)
         futures = [
-            await self.observations.send(key=None, value=value, partition=p)
+            await self.observations.send(key=None, value=value, partition=p, headers=headers)
             for p in range(self.settings.partitions)
         ]
         await asyncio.gather(*futures)
+        self.metrics.produced.labels(self.observations.get_topic_name()).inc(len(futures))
 
     # -- agent bodies ------------------------------------------------------------------------
 
@@ -219,34 +263,46 @@ class Monitor:
         from service.domain.extraction import extract
 
         raw = event.value
+        received_at = time.time()
+        self.metrics.consumed.labels(event.message.topic).inc()
         try:
             inbound = decode_event(raw, max_body_chars=self.settings.max_body_chars)
         except DecodeError as exc:
             await self.dead_letter(event, exc.reason, exc.field, _event_id_of(raw))
             return
         self.last_inbound = time.monotonic()
+        trace = {"event_id": inbound.event_id}
         seen_key = inbound.event_id.encode("utf-8")
         if self.seen_events.get(seen_key) is not None:
-            log.info("duplicate event %s ignored", inbound.event_id)
+            log.info("duplicate event %s ignored", inbound.event_id, extra=trace)
             return
         try:
-            observations = extract(inbound)
+            with self.metrics.extraction.time():
+                observations = extract(inbound)
         except Exception as exc:
-            log.exception("extraction failed for %s", inbound.event_id)
+            log.exception("extraction failed for %s", inbound.event_id, extra=trace)
             await self.dead_letter(
                 event, f"extraction failed: {type(exc).__name__}: {exc}", None, inbound.event_id
             )
             return
+        headers = _received_header(received_at)
         futures = [
-            await self.observations.send(key=obs.dyad.encode("utf-8"), value=encode(obs))
+            await self.observations.send(
+                key=obs.dyad.encode("utf-8"), value=encode(obs), headers=headers
+            )
             for obs in observations
         ]
         await asyncio.gather(*futures)
-        await self.broadcast_tick(ClockTick(at=inbound.published_at))
+        self.metrics.produced.labels(self.observations.get_topic_name()).inc(len(futures))
+        log.info(
+            "extracted %d observations from %s", len(observations), inbound.event_id, extra=trace
+        )
+        await self.broadcast_tick(ClockTick(at=inbound.published_at), received_at)
         self.seen_events[seen_key] = b"1"
 
     async def project_one(self, event: EventT) -> None:
         """Projector step for one observations message (see the module docstring)."""
+        self.metrics.consumed.labels(event.message.topic).inc()
         try:
             item = decode_observation(event.value)
         except DecodeError as exc:
@@ -259,10 +315,17 @@ class Monitor:
             else:
                 alerts = self._observe(partition, item)
         except Exception as exc:
-            log.exception("projection failed at offset %d", event.message.offset)
+            log.exception(
+                "projection failed at offset %d",
+                event.message.offset,
+                extra={"event_id": getattr(item, "event_id", None), "offset": event.message.offset},
+            )
             await self.dead_letter(event, f"projection failed: {type(exc).__name__}: {exc}")
             return
         await self.send_alerts(alerts)
+        received_at = _received_at(event.message.headers)
+        if alerts and received_at is not None:
+            self.metrics.latency.observe(max(0.0, time.time() - received_at))
 
     def _tick(self, partition: int, tick: ClockTick) -> list[Alert]:
         if tick.origin == "event_time":
@@ -340,6 +403,22 @@ class Monitor:
             return
         self.last_live_tick = at
         await self.broadcast_tick(ClockTick(at=at, origin="live"))
+
+
+def _received_header(received_at: float | None) -> list[tuple[str, bytes]] | None:
+    return None if received_at is None else [(RECEIVED_AT, repr(received_at).encode())]
+
+
+def _received_at(headers: Any) -> float | None:
+    """The ``RECEIVED_AT`` header of a message (list of pairs or mapping) as a float, or None."""
+    pairs = headers.items() if isinstance(headers, dict) else (headers or ())
+    for name, value in pairs:
+        if name == RECEIVED_AT:
+            try:
+                return float(value.decode() if isinstance(value, bytes) else value)
+            except ValueError:
+                return None
+    return None
 
 
 def _event_id_of(raw: Any) -> str | None:
