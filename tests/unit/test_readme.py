@@ -1,0 +1,40 @@
+"""The README's promises: the two set-up commands first, CI runs the test command, the example
+event is valid, and every CLI command it lists exists."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from schemas.codec import decode_event
+from service.cli import app
+from tests.conftest import REPO_ROOT
+
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_starts_with_the_two_set_up_commands():
+    first_block = re.search(r"```sh\n(.*?)```", README, re.S)
+    assert first_block is not None
+    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines()]
+    assert commands == ["make demo", "make test"]
+    assert README.index("```sh") < README.index("---")
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (REPO_ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert [line for line in ci.splitlines() if line.startswith("make ")] == ["make test"]
+
+
+def test_readme_example_event_is_valid():
+    block = re.search(r"```json\n(.*?)```", README, re.S)
+    assert block is not None
+    event = decode_event(block.group(1).encode())
+    assert event.schema_version == 2 and json.loads(block.group(1))["countries"] == ["AU", "JP"]
+
+
+def test_every_command_in_the_readme_table_exists():
+    names = {c.name or c.callback.__name__ for c in app.registered_commands}
+    names |= {g.name for g in app.registered_groups}
+    listed = set(re.findall(r"^\| `([a-z]+)[ `]", README, re.M))
+    assert listed and listed <= names, listed - names
