@@ -341,11 +341,62 @@ deadletter_app = typer.Typer(
 )
 app.add_typer(deadletter_app, name="deadletters")
 
+_DeadBootstrap = Annotated[
+    str | None,
+    typer.Option("--bootstrap", help="Kafka HOST:PORT: use the bilateral.deadletter topic"),
+]
+
+
+def _kafka_letters(bootstrap: str) -> tuple[Settings, list]:
+    from service.runtime.kafka_deadletters import read_dead_letters
+
+    settings = _settings(None, bootstrap=bootstrap)
+    try:
+        return settings, asyncio.run(read_dead_letters(settings))
+    except Exception as exc:
+        _fail(f"reading dead letters from {bootstrap} failed: {exc}", 1)
+
+
+def _kafka_letter(letters: list, ident: str):  # -> KafkaDeadLetter
+    from service.runtime.kafka_deadletters import find_dead_letter
+
+    found = find_dead_letter(letters, ident)
+    if found is None:
+        _fail(
+            f"no dead letter {ident!r} (give its id, a unique prefix of 4+ characters or P@OFFSET)"
+        )
+    return found
+
 
 @deadletter_app.callback(invoke_without_command=True)
-def deadletters(ctx: typer.Context, data_dir: DataDir = None, json_out: JsonFlag = False) -> None:
+def deadletters(
+    ctx: typer.Context,
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+    bootstrap: _DeadBootstrap = None,
+) -> None:
     """List rejected input with the reason each was rejected."""
     if ctx.invoked_subcommand is not None:
+        return
+    if bootstrap:
+        _, found = _kafka_letters(bootstrap)
+        if json_out:
+            for item in found:
+                print(item.letter.model_dump_json())
+            return
+        table = Table(title=f"{len(found)} dead letters on Kafka", expand=False)
+        for col in ("id", "at", "where", "event", "reason"):
+            table.add_column(col, overflow="fold")
+        for item in found:
+            letter = item.letter
+            table.add_row(
+                letter.dead_letter_id,
+                item.ref,
+                _where(letter),
+                letter.event_id or "-",
+                letter.reason,
+            )
+        out.print(table)
         return
     with _open(_settings(data_dir)) as runtime:
         letters = runtime.dead_letters()
@@ -373,11 +424,16 @@ def deadletter_show(
     letter_id: Annotated[str, typer.Argument(help="dead letter id (or a unique prefix)")],
     data_dir: DataDir = None,
     json_out: JsonFlag = False,
+    bootstrap: _DeadBootstrap = None,
 ) -> None:
     """Show one dead letter whole: reason, where it came from, the original, redrive attempts."""
-    with _open(_settings(data_dir)) as runtime:
-        letter = _letter(runtime, letter_id)
-        attempts = runtime.redrives(letter.dead_letter_id)
+    if bootstrap:
+        item = _kafka_letter(_kafka_letters(bootstrap)[1], letter_id)
+        letter, attempts = item.letter, []
+    else:
+        with _open(_settings(data_dir)) as runtime:
+            letter = _letter(runtime, letter_id)
+            attempts = runtime.redrives(letter.dead_letter_id)
     if json_out:
         print(json.dumps({**letter.model_dump(mode="json"), "redrives": attempts}))
         return
@@ -397,16 +453,21 @@ def deadletter_redrive(
         typer.Option("--with", help="a .json file holding the fixed event (one id only)"),
     ] = None,
     data_dir: DataDir = None,
+    bootstrap: _DeadBootstrap = None,
 ) -> None:
     """Send dead letters back through the pipeline; the originals are kept.
 
     Without --with, the original is validated again (e.g. after a limit was raised); with --with,
-    the fixed copy in that file is sent instead.
+    the fixed copy in that file is sent instead. With --bootstrap, the dead letters are read from
+    Kafka and the event is sent to its inbound topic (the dead letter stays on its topic).
     """
     from schemas.codec import DecodeError, decode_event
 
     if fixed is not None and len(letter_ids) != 1:
         _fail("--with takes one dead letter id")
+    if bootstrap:
+        _redrive_kafka(bootstrap, letter_ids, fixed)
+        return
     settings = _settings(data_dir)
     failed = 0
     with _open(settings) as runtime:
@@ -435,6 +496,47 @@ def deadletter_redrive(
                 f"{len(result.alerts)} alerts",
                 highlight=False,
             )
+    if failed:
+        raise typer.Exit(2)
+
+
+def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) -> None:
+    import base64
+
+    from schemas.codec import DecodeError, decode_event
+    from service.runtime.kafka_deadletters import redrive_event
+
+    settings, found = _kafka_letters(bootstrap)
+    chosen = [_kafka_letter(found, ident).letter for ident in letter_ids]
+    failed = 0
+    for letter in chosen:
+        try:
+            if fixed is not None:
+                raw = fixed.read_bytes()
+            elif letter.original is not None:
+                raw = letter.original.encode("utf-8")
+            else:
+                raw = base64.b64decode(letter.original_b64 or "")
+            event = decode_event(raw, max_body_chars=settings.max_body_chars)
+        except OSError as exc:
+            _fail(f"--with {fixed}: cannot read ({exc.strerror})")
+        except DecodeError as exc:
+            failed += 1
+            hint = "" if fixed else "; fix it and pass --with FIXED.json"
+            err.print(
+                f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}",
+                highlight=False,
+            )
+            continue
+        try:
+            topic, partition, offset = asyncio.run(redrive_event(settings, event))
+        except Exception as exc:
+            _fail(f"sending {event.event_id} to {bootstrap} failed: {exc}", 1)
+        err.print(
+            f"redriven {letter.dead_letter_id} as {event.event_id} to "
+            f"{topic}[{partition}]@{offset} (the dead letter stays on its topic)",
+            highlight=False,
+        )
     if failed:
         raise typer.Exit(2)
 
