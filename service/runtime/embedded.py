@@ -209,20 +209,29 @@ class EmbeddedRuntime:
         )
         return len(observations), stamped
 
-    def _process(self, event: InboundEvent) -> tuple[list[Observation], list[Alert]]:
-        """Extract, advance the clock of every dyad, fold the observations; persist all."""
+    def _process(
+        self, event: InboundEvent, *, persist: bool = True
+    ) -> tuple[list[Observation], list[Alert]]:
+        """Extract, advance the clock of every dyad, fold the observations.
+
+        With ``persist``, stores the dyads that changed beyond their clock: a tick that emits
+        nothing moves only the clock, which ``_load`` restores from ``meta`` (so storing it is
+        not needed). Without, the caller stores the cached projections itself (replay).
+        """
         observations = extract(event)
         clock = self._clock()
         at = event.published_at if clock is None else max(clock, event.published_at)
-        self.db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (at.isoformat(),)
-        )
         alerts: list[Alert] = []
         touched: dict[str, DyadProjection] = {}
         for dyad in self._dyads():
             proj = self._load(dyad)
-            alerts.extend(proj.tick(ClockTick(at=at)))
-            touched[dyad] = proj
+            ticked = proj.tick(ClockTick(at=at))
+            if ticked:
+                touched[dyad] = proj
+                alerts.extend(ticked)
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (at.isoformat(),)
+        )
         self.db.executemany(
             "INSERT OR IGNORE INTO observations (observation_id, event_id, dyad, event_time, "
             "payload) VALUES (?, ?, ?, ?, ?)",
@@ -238,7 +247,7 @@ class EmbeddedRuntime:
             ],
         )
         for obs in observations:
-            proj = touched.get(obs.dyad) or self._load(obs.dyad)
+            proj = self._load(obs.dyad)
             proj.advance(at)
             if proj.is_late(obs):
                 proj, late_alerts = refold(
@@ -249,12 +258,16 @@ class EmbeddedRuntime:
             else:
                 alerts.extend(proj.apply(obs))
             touched[obs.dyad] = proj
-        for dyad, proj in touched.items():
-            self.db.execute(
-                "INSERT OR REPLACE INTO projections (dyad, payload) VALUES (?, ?)",
-                (dyad, json.dumps(proj.to_dict(), separators=(",", ":"))),
-            )
+        if persist:
+            for proj in touched.values():
+                self._store(proj)
         return observations, alerts
+
+    def _store(self, proj: DyadProjection) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO projections (dyad, payload) VALUES (?, ?)",
+            (proj.dyad, json.dumps(proj.to_dict(), separators=(",", ":"))),
+        )
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -263,7 +276,8 @@ class EmbeddedRuntime:
         return datetime.fromisoformat(row[0]) if row else None
 
     def _dyads(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT dyad FROM projections ORDER BY dyad")]
+        stored = {r[0] for r in self.db.execute("SELECT dyad FROM projections")}
+        return sorted(stored | set(self._cache))
 
     def _load(self, dyad: str) -> DyadProjection:
         proj = self._cache.get(dyad)
@@ -272,6 +286,10 @@ class EmbeddedRuntime:
                 "SELECT payload FROM projections WHERE dyad = ?", (dyad,)
             ).fetchone()
             proj = DyadProjection.from_dict(json.loads(row[0])) if row else DyadProjection(dyad)
+            clock = self._clock()
+            if row and clock is not None and (proj.clock is None or proj.clock < clock):
+                # Ticks that emitted nothing are not stored: they moved only the clock.
+                proj.clock = clock
             self._cache[dyad] = proj
         return proj
 
@@ -383,7 +401,7 @@ class EmbeddedRuntime:
             self._cache.clear()
             new_ids: list[str] = []
             for n, event in enumerate(events, start=1):
-                _, alerts = self._process(event)
+                _, alerts = self._process(event, persist=False)
                 rows = []
                 for a in alerts:
                     old = before_alerts.get(a.alert_id)
@@ -399,6 +417,8 @@ class EmbeddedRuntime:
                 )
                 if progress:
                     progress(n, len(events))
+            for proj in self._cache.values():
+                self._store(proj)
         after_states = [self._load(d).snapshot() for d in self._dyads()]
         return {
             "events": len(events),
