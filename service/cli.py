@@ -27,7 +27,7 @@ from rich.table import Table
 from schemas.alerts import Alert, DeadLetter
 from schemas.common import AlertKind, UtcDatetime
 from schemas.events import SourceKind
-from schemas.state import RelationshipState
+from schemas.state import Commitment, RelationshipState
 from service.config import Settings
 from service.runtime.embedded import EmbeddedRuntime, IngestResult
 from service.runtime.inputs import InputError, Rejected, TextOptions, read_inputs
@@ -136,6 +136,24 @@ def render_state(state: RelationshipState) -> None:
         for e in state.engagements:
             eng.add_row(_date(e.at), e.kind, e.title)
         out.print(eng)
+
+
+def render_commitment(c: Commitment, json_out: bool) -> None:
+    """Print one commitment: its status history (event time, status, source) and evidence."""
+    if json_out:
+        print(c.model_dump_json())
+        return
+    out.print(f"[bold]{c.title}[/] ({c.id}, {c.dyad}): {c.status.value}", highlight=False)
+    table = Table(title="status history", expand=False)
+    for col in ("event time", "status", "source", "sentence"):
+        table.add_column(col, overflow="fold")
+    for h in c.status_history:
+        source = h.evidence.source if h.evidence else "(event-time clock)"
+        table.add_row(
+            _date(h.at), h.status.value, source, h.evidence.sentence if h.evidence else ""
+        )
+    out.print(table)
+    out.print(f"{len(c.evidence)} evidence sentences, confidence {c.confidence:.2f}")
 
 
 def render_alerts(alerts: list[Alert]) -> None:
@@ -257,10 +275,14 @@ def state(
         str | None,
         typer.Option("--url", help="read from a worker's HTTP view, e.g. http://127.0.0.1:6066"),
     ] = None,
+    commitment: Annotated[
+        str | None,
+        typer.Option("--commitment", help="only this commitment (id or unique prefix): history"),
+    ] = None,
     data_dir: DataDir = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Show the projected state of one relationship."""
+    """Show the projected state of one relationship, or one commitment's status history."""
     dyad = _dyad(dyad)
     when = _parse_time(as_of, "--as-of")
     if url:
@@ -281,6 +303,13 @@ def state(
         if found is None:
             _fail(f"no relationship {dyad} in the store; known: {', '.join(known) or 'none'}")
         result = found
+    if commitment is not None:
+        matches = [c for c in result.commitments if c.id.startswith(commitment)]
+        if len(matches) != 1:
+            known = ", ".join(c.id for c in result.commitments) or "none"
+            _fail(f"{len(matches)} commitments of {dyad} match {commitment!r}; known: {known}")
+        render_commitment(matches[0], json_out)
+        return
     if json_out:
         print(result.model_dump_json())
     else:

@@ -164,3 +164,21 @@ def test_dead_letter_show_and_redrive_keep_the_original(tmp_path, shared):
     assert twice.returncode == 0 and "duplicate" in twice.stderr
     missing = cli("deadletters", "show", "zzzzzz", data_dir=store)
     assert missing.returncode == 2 and "no dead letter" in missing.stderr
+
+
+def test_commitment_history_by_id_prefix(tmp_path, shared):
+    store = tmp_path / "s"
+    cli(*seed_args(shared), data_dir=store)
+    cli("ingest", str(shared / "data" / "dev_events.jsonl"), data_dir=store)
+    state = json.loads(cli("state", "CA-IN", "--json", data_dir=store).stdout)
+    cyber = next(c for c in state["commitments"] if "cyber" in c["title"].lower())
+    shown = cli("state", "CA-IN", "--commitment", cyber["id"][:12], "--json", data_dir=store)
+    body = json.loads(shown.stdout)
+    assert [h["status"] for h in body["status_history"]] == [
+        h["status"] for h in cyber["status_history"]
+    ]
+    assert len(body["status_history"]) >= 3
+    table = cli("state", "CA-IN", "--commitment", cyber["id"], data_dir=store)
+    assert "status history" in table.stdout and "paused" in table.stdout
+    none = cli("state", "CA-IN", "--commitment", "nope", data_dir=store)
+    assert none.returncode == 2 and "0 commitments" in none.stderr
