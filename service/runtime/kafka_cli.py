@@ -51,7 +51,16 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel=loglevel, loop=loop)
+    logging_config = None
+    if settings.log_json:  # JSON lines with the trace fields (service.logs)
+        logging_config = {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": "service.logs.JsonFormatter"}},
+            "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
+            "root": {"level": loglevel.upper(), "handlers": ["json"]},
+        }
+    worker = faust.Worker(app, loglevel=loglevel, loop=loop, logging_config=logging_config)
     worker.execute_from_commandline()
 
 
