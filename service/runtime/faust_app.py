@@ -26,6 +26,23 @@ Agents (the semantics are those of the embedded runtime, :mod:`service.runtime.e
 
 Tables hold JSON bytes keyed by UTF-8 bytes (dyad, event id, ``p<N>``), are changelog-backed and
 co-partitioned with their source topic, so a restarted worker recovers them from the changelog.
+
+Known faust-streaming 0.15.3 failure modes and how this app avoids them (each has an
+integration test in ``tests/integration``):
+
+- Tables are declared with ``key_type=bytes, value_type=bytes``, not only a raw ``schema``:
+  faust derives a table's changelog serializers from key_type/value_type and otherwise falls
+  back to json, overwriting the schema's (faust-streaming issue 310). Writes of bytes skip the
+  codec, so recovery could not decode the raw keys it had written ("Error in recovery Expecting
+  value"), never reached the changelog's end offsets, and a worker taking over a stopped peer's
+  partitions stalled forever ("No event received for active tp ... since recovery start").
+- The changelog and leader topics are created by ``kafka_io.ensure_topics`` before a worker
+  starts: when faust created them at start-up, its consumer's first metadata could see a
+  changelog with 0 partitions, and every table write raised PartitionsMismatch (the projector
+  dead-lettered each observation) until the metadata refreshed.
+- Both agents run with faust's default ``concurrency=1``: with more, faust can commit an offset
+  past a message still in flight, which a killed worker then never processes (faust-streaming
+  issue 606). Keep it at 1; scale with partitions and workers instead.
 """
 
 from __future__ import annotations

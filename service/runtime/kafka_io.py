@@ -35,12 +35,15 @@ __all__ = [
     "NEWS",
     "OBSERVATIONS",
     "STATEMENTS",
+    "TABLES",
     "TOPICS",
     "AlertSubscriber",
     "Publisher",
+    "changelog_topics",
     "connection_options",
     "dead_letter_for",
     "ensure_topics",
+    "leader_topic",
     "ssl_context",
 ]
 
@@ -53,6 +56,19 @@ ALERTS = "bilateral.alerts"
 DEADLETTER = "bilateral.deadletter"
 TOPICS = (NEWS, STATEMENTS, OBSERVATIONS, ALERTS, DEADLETTER)
 """The topics of DESIGN.md, without prefix (``Settings.topic`` adds it)."""
+
+TABLES = ("seen_events", "projections", "observation_log", "partitions")
+"""The Faust app's changelog-backed tables; their topics are ``<app_id>-<table>-changelog``."""
+
+
+def changelog_topics(settings: Settings) -> list[str]:
+    """Full names of the changelog topics of :data:`TABLES` (Faust's naming: no topic prefix)."""
+    return [f"{settings.app_id}-{table}-changelog" for table in TABLES]
+
+
+def leader_topic(settings: Settings) -> str:
+    """Full name of Faust's one-partition leader-election topic of the app."""
+    return f"{settings.app_id}-__assignor-__leader"
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -83,7 +99,13 @@ def connection_options(settings: Settings) -> dict[str, Any]:
 
 
 async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:
-    """Create the five topics with ``settings.partitions`` partitions; existing ones are kept.
+    """Create the five topics, the tables' changelog topics (compacted) with
+    ``settings.partitions`` partitions, and Faust's leader topic; existing ones are kept.
+
+    The changelog and leader topics are created here, before a worker starts, because Faust
+    creating them itself at start-up races with its consumer's first metadata fetch: the worker
+    then saw a changelog topic with 0 partitions and every table write raised PartitionsMismatch
+    until the metadata was refreshed minutes later.
 
     Returns the full names of the topics that were created now. Raises
     aiokafka.errors.KafkaError when the cluster cannot be reached within ``timeout`` seconds.
@@ -96,20 +118,29 @@ async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[st
     await admin.start()
     created: list[str] = []
     try:
-        names = [settings.topic(t) for t in TOPICS]
+        changelogs = changelog_topics(settings)
+        names = [settings.topic(t) for t in TOPICS] + changelogs
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
-        if missing:
-            response = await admin.create_topics(
-                [
-                    NewTopic(
-                        name=name,
-                        num_partitions=settings.partitions,
-                        replication_factor=settings.replication_factor,
-                    )
-                    for name in missing
-                ]
+        new_topics = [
+            NewTopic(
+                name=name,
+                num_partitions=settings.partitions,
+                replication_factor=settings.replication_factor,
+                topic_configs={"cleanup.policy": "compact"} if name in changelogs else {},
             )
+            for name in missing
+        ]
+        if leader_topic(settings) not in existing:
+            new_topics.append(
+                NewTopic(
+                    name=leader_topic(settings),
+                    num_partitions=1,
+                    replication_factor=settings.replication_factor,
+                )
+            )
+        if new_topics:
+            response = await admin.create_topics(new_topics)
             for name, code, *rest in response.topic_errors:
                 if code == 0:
                     created.append(name)

@@ -193,6 +193,20 @@ class WorkerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
+RECOVERY_TROUBLE = (
+    "Error in recovery",  # a changelog record faust could not decode (and so never applied)
+    "No event received for active tp",  # recovery waiting for offsets it does not get
+    "Recovery has no remaining offsets to fetch",
+)
+
+
+def assert_recovered_cleanly(worker: WorkerProcess) -> None:
+    """Fail when the worker's log shows a table recovery problem (see ``RECOVERY_TROUBLE``)."""
+    text = worker.log_path.read_text(errors="replace") if worker.log_path.exists() else ""
+    bad = [line for line in text.splitlines() if any(t in line for t in RECOVERY_TROUBLE)]
+    assert not bad, f"worker {worker.port}: {len(bad)} recovery problems, first: {bad[0]}"
+
+
 def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: float = 60) -> None:
     """Wait until the live workers together own every observations partition, each one some."""
     topic = settings.topic(OBSERVATIONS)

@@ -39,6 +39,7 @@ from tests.integration.conftest import (
     Item,
     TickWatcher,
     WorkerProcess,
+    assert_recovered_cleanly,
     dev_items,
     free_port,
     read_topic,
@@ -285,12 +286,6 @@ def test_http_errors(scenario: Scenario) -> None:
     assert scenario.errors["bad_dyad"].startswith("ValueError"), scenario.errors
 
 
-@pytest.mark.xfail(
-    reason="faust 0.15.3 + Kafka 4.1.1: after a peer leaves, the remaining worker's table "
-    "recovery of the taken-over changelog partitions stalls ('No event received for active tp "
-    "... since recovery start'); under investigation",
-    strict=False,
-)
 def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_path: Path) -> None:
     """Stop one of two workers mid-stream, publish on, start it again; then stop the other.
 
@@ -336,3 +331,5 @@ def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_pat
     assert not [i for i, n in Counter(ids).items() if n > 1]
     assert set(ids) == expected.alert_ids
     assert b.starts == 2
+    for w in (a, b):
+        assert_recovered_cleanly(w)
