@@ -22,7 +22,12 @@ from typing import Any
 
 from schemas.alerts import Alert
 from schemas.common import CommitmentStatus, Topic
-from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
+from schemas.observations import (
+    ClockTick,
+    CommitmentKind,
+    CommitmentObservation,
+    EngagementObservation,
+)
 from schemas.state import Commitment, Engagement, RelationshipState, StatusChange
 from service.domain import identity, rules
 
@@ -177,6 +182,8 @@ class DyadProjection:
             new = self._merge(prev, obs, verdict)
         self.commitments[new.id] = new
         self._index(new)
+        if prev is not None and new.kind == CommitmentKind.VISIT and prev.due != new.due:
+            self._reschedule_with(prev, new)
         alerts = []
         for rule in rules.OBSERVATION_RULES:
             alert = rule(prev, new, obs, verdict)
@@ -198,6 +205,24 @@ class DyadProjection:
         for term in obs.key_terms:
             ids |= self._by_term.get(term, set())
         return [self.commitments[i] for i in sorted(ids)]
+
+    def _reschedule_with(self, before: Commitment, visit: Commitment) -> None:
+        """Move the due window of what is to be done *during* a visit when the visit moves.
+
+        A commitment whose due window was read from the same sentence as the visit's (same event
+        and span in both evidence lists) and still equals the visit's old window is due with the
+        visit ("expected to travel to New Delhi to sign agreements on ..."): it takes the new
+        window. Nothing else about it changes, and no alert is raised.
+        """
+        if before.due is None or visit.due is None:
+            return
+        spans = {(e.event_id, e.span) for e in before.evidence}
+        for cid, c in list(self.commitments.items()):
+            if cid == visit.id or c.due != before.due or c.status in rules.CLOSED:
+                continue
+            if spans & {(e.event_id, e.span) for e in c.evidence}:
+                self.commitments[cid] = c.model_copy(update={"due": visit.due})
+                self._index(self.commitments[cid])
 
     def _create(self, obs: CommitmentObservation) -> Commitment:
         cid = commitment_id(obs)

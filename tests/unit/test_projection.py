@@ -302,3 +302,28 @@ def test_candidate_index_finds_what_a_full_scan_finds(seed, dev_items):
                 checked += 1
             proj.apply(o)
     assert checked >= 10
+
+
+def test_what_is_due_with_a_visit_moves_with_it():
+    """Agreements read from the visit's sentence keep the visit's window when it is postponed;
+    an unrelated commitment with the same window does not move."""
+    first = ("2026-03-01", "2026-03-07", W)
+    visit = obs("e1", "2026-02-08", S.PROPOSED, ["carney", "IN"], kind="visit", due=first)
+    signing = obs("e1", "2026-02-08", S.PROPOSED, ["uranium"], n=1, kind="agreement", due=first)
+    other = obs("e0", "2026-02-01", S.AGREED, ["rail"], kind="agreement", due=first)
+    # The same sentence carries both mentions.
+    signing = signing.model_copy(update={"evidence": visit.evidence})
+    moved = obs(
+        "e2",
+        "2026-02-27",
+        S.POSTPONED,
+        ["carney", "IN"],
+        kind="visit",
+        due=("2026-03-25", "2026-03-31", W),
+    )
+    states, alerts = project([other, visit, signing, moved, ClockTick(at=at("2026-03-20"))])
+    by_terms = {tuple(c.key_terms): c for c in states["CA-IN"].commitments}
+    assert str(by_terms[("uranium",)].due.start) == "2026-03-25"
+    assert by_terms[("uranium",)].status == S.PROPOSED
+    assert by_terms[("rail",)].status == S.LAPSED
+    assert [a.kind for a in alerts if a.commitment.key_terms == ["uranium"]] == [AlertKind.NEW]
