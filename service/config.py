@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     live_clock_seconds: float = Field(
         0.0, ge=0.0, description="period of live ClockTicks while idle; 0 disables them"
     )
+    session_timeout_seconds: float = Field(
+        60.0,
+        ge=6.0,
+        description="consumer group session timeout: how long a crashed worker keeps its "
+        "partitions before the group moves them (the broker's minimum is 6 s)",
+    )
     live_clock_idle_seconds: float = Field(
         60.0, ge=0.0, description="inbound quiet time before a live tick may pass event time"
     )

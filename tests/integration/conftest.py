@@ -134,6 +134,9 @@ class WorkerProcess:
                 "BILATERAL_MONITOR_DATA_DIR": str(self.settings.data_dir / f"w{self.port}"),
                 "BILATERAL_MONITOR_WEB_HOST": "127.0.0.1",
                 "BILATERAL_MONITOR_LIVE_CLOCK_SECONDS": str(self.settings.live_clock_seconds),
+                "BILATERAL_MONITOR_SESSION_TIMEOUT_SECONDS": str(
+                    self.settings.session_timeout_seconds
+                ),
             }
         )
         self.starts += 1
@@ -185,6 +188,12 @@ class WorkerProcess:
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def kill(self) -> None:
+        """SIGKILL: no commit, no flush, no leave-group (a crash)."""
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
 
