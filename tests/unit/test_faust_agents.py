@@ -39,6 +39,12 @@ async def test_tables_are_those_whose_changelog_topics_ensure_topics_creates(
         assert (schema.key_serializer, schema.value_serializer) == ("raw", "raw")
 
 
+async def test_agents_run_one_at_a_time(tmp_path: Path) -> None:
+    # concurrency > 1 lets faust commit past an in-flight message (faust issue 606)
+    app = _app(tmp_path)
+    assert {_agent(app, n).concurrency for n in ("extractor", "projector")} == {1}
+
+
 async def test_extractor_dead_letters_an_undecodable_message(tmp_path: Path) -> None:
     app = _app(tmp_path)
     monitor = app.bilateral
