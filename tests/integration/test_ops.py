@@ -243,10 +243,16 @@ def test_gauges_lag_commitments_recovery(ops: Ops) -> None:
     by_status = Counter(c.status.value for c in ops.expected.ca_in.commitments)
     for status, count in by_status.items():
         assert total(m, "bilateral_commitments", dyad="CA-IN", status=status) == count, status
-    for short in (NEWS, STATEMENTS, OBSERVATIONS):
-        for p in range(s.partitions):
-            labels = (("partition", str(p)), ("topic", s.topic(short)))
-            assert ("bilateral_consumer_lag_messages", labels) in m, labels
+    wanted = {
+        ("bilateral_consumer_lag_messages", (("partition", str(p)), ("topic", s.topic(short))))
+        for short in (NEWS, STATEMENTS, OBSERVATIONS)
+        for p in range(s.partitions)
+    }
+
+    def every_partition_has_lag() -> bool:  # the gauge is refreshed every few seconds
+        return wanted <= set(scrape(ops.worker.url))
+
+    wait_until(every_partition_has_lag, 20, "a lag sample for every source partition")
 
     def caught_up() -> bool:
         return total(scrape(ops.worker.url), "bilateral_consumer_lag_messages") == 0
