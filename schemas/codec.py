@@ -31,6 +31,7 @@ __all__ = [
     "decode_observation",
     "encode",
     "event_from_dict",
+    "parse_json",
     "upcast",
 ]
 
@@ -57,15 +58,23 @@ _observation_adapter: TypeAdapter[Any] = TypeAdapter(Observation)
 
 
 class DecodeError(ValueError):
-    """Input that cannot become a model. ``reason`` is one line; ``field`` the dotted field path."""
+    """Input that cannot become a model. ``reason`` is one line; ``field`` the dotted field path;
+    ``line`` the line of the text where JSON parsing failed, when that is what failed."""
 
-    def __init__(self, reason: str, field: str | None = None) -> None:
+    def __init__(self, reason: str, field: str | None = None, *, line: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.field = field
+        self.line = line
 
 
-def _loads(raw: bytes | str) -> Any:
+def parse_json(raw: bytes | str) -> Any:
+    """Parse UTF-8 JSON bytes or text into a Python value. Raises DecodeError, never another error.
+
+    Rejected: bytes that are not UTF-8, text that is not JSON, and JSON nested too deeply for the
+    parser (``json`` raises RecursionError past about a thousand levels; no event is that deep).
+    The error's ``line`` is the line of the text where parsing failed.
+    """
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -76,7 +85,13 @@ def _loads(raw: bytes | str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DecodeError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
+        raise DecodeError(f"not JSON: {exc.msg} at {where}", line=exc.lineno) from exc
+    except RecursionError:
+        raise DecodeError("not JSON this service accepts: nested too deeply") from None
+
+
+_loads = parse_json
 
 
 def _reason(exc: ValidationError) -> DecodeError:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "AlertKind",
@@ -30,11 +30,31 @@ class Frozen(BaseModel):
 
 
 def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-12:00 is past the last representable time
+        raise ValueError("timestamp is out of range once converted to UTC") from None
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
-"""A timezone-aware timestamp, normalised to UTC. Naive timestamps are rejected."""
+def _iso_only(value: object) -> object:
+    # pydantic's lax mode would read a number (or a string of digits) as Unix seconds, so a
+    # publisher's ``"published_at": 1700000000`` became a time in 2023 instead of a rejection.
+    if isinstance(value, bool | int | float) or (isinstance(value, str) and _is_number(value)):
+        raise ValueError("must be an ISO 8601 time with a timezone, e.g. 2026-02-08T00:00:00Z")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+UtcDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_to_utc)]
+"""A timezone-aware ISO 8601 timestamp, normalised to UTC. Naive timestamps and numbers (Unix
+seconds) are rejected."""
 
 
 @lru_cache(maxsize=4096)

@@ -11,13 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from schemas.codec import DecodeError, event_from_dict
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.codec import DecodeError, event_from_dict, parse_json
+from schemas.common import CountryCode
 from schemas.events import CURRENT_SCHEMA_VERSION, NewsArticle, OfficialStatement, SourceKind
 
 InboundEvent = NewsArticle | OfficialStatement
+
+_country: TypeAdapter[str] = TypeAdapter(CountryCode)
 
 __all__ = ["InputError", "Rejected", "TextOptions", "read_inputs"]
 
@@ -52,19 +57,42 @@ class TextOptions:
     event_id: str | None = None
 
 
-def _text_event(path: Path, text: str, opts: TextOptions) -> InboundEvent:
+def _check_text_options(opts: TextOptions) -> None:
+    """Raise InputError when the options cannot make an event of any ``.txt`` file.
+
+    These are mistakes on the command line, not in a record: the same for every file, so nothing
+    is dead-lettered (a dead letter of a whole article could never be redriven as it is).
+    """
     if opts.published_at is None:
-        raise DecodeError(
-            "published_at: required for a .txt article: pass --published-at "
-            "(ISO 8601 with a timezone, e.g. 2026-02-08T00:00:00Z)",
-            "published_at",
+        raise InputError(
+            "--published-at is required for a .txt article "
+            "(ISO 8601 with a timezone, e.g. 2026-02-08T00:00:00Z)"
         )
+    if opts.kind != "statement":
+        return
+    if not opts.issuer_country:
+        raise InputError("--kind statement needs --issuer-country (ISO 3166-1 alpha-2, e.g. IN)")
+    try:
+        _country.validate_python(opts.issuer_country)
+    except ValidationError as exc:
+        message = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        raise InputError(f"--issuer-country: {message}") from None
+    if not (opts.issuer or opts.source):
+        raise InputError("--kind statement needs --issuer (or --source): who issued it")
+
+
+def _text_event(path: Path, text: str, opts: TextOptions, max_body_chars: int) -> InboundEvent:
+    if opts.published_at is None:  # checked by read_inputs; kept for direct callers
+        raise DecodeError("published_at: required for a .txt article", "published_at")
     body = text.strip("\ufeff")
     first_line = next((ln.strip() for ln in body.splitlines() if ln.strip()), "")
-    digest = hashlib.sha256((body + opts.published_at.isoformat()).encode("utf-8")).hexdigest()[:16]
+    at = opts.published_at
+    if at.tzinfo is not None:  # one instant, one id: 05:30+05:30 and 00:00Z are the same article
+        at = at.astimezone(UTC)
+    digest = hashlib.sha256((body + at.isoformat()).encode("utf-8")).hexdigest()[:16]
     data: dict[str, object] = {
         "event_id": opts.event_id or f"txt-{digest}",
-        "published_at": opts.published_at.isoformat(),
+        "published_at": at.isoformat(),
         "source": {
             "name": opts.source or path.stem,
             "kind": (
@@ -87,18 +115,27 @@ def _text_event(path: Path, text: str, opts: TextOptions) -> InboundEvent:
             )
     else:
         data["type"] = "news_article"
-    return event_from_dict(data)
+    return event_from_dict(data, max_body_chars=max_body_chars)
 
 
 def read_inputs(
-    paths: list[Path], opts: TextOptions, *, max_body_chars: int
+    paths: list[Path],
+    opts: TextOptions,
+    *,
+    max_body_chars: int,
+    origins: dict[str, tuple[str, int | None]] | None = None,
 ) -> list[InboundEvent | Rejected]:
     """Read every path (.txt, .json, .jsonl) into events and rejections, in file order.
 
     A ``.json`` file holds one event object or a list of them; a ``.jsonl`` file one per line
     (blank lines skipped). Raises InputError, before anything is returned, for a path that does not
-    exist, cannot be read, is not UTF-8, or has another suffix.
+    exist, cannot be read, is not UTF-8, or has another suffix, and when ``opts`` cannot make an
+    event of the ``.txt`` files given (no ``--published-at``; a statement without issuer country).
+    ``origins``, when given, is filled with each event id's first file and line, so a later
+    failure on a valid event (the runtime's) can still say where the event came from.
     """
+    if any(path.suffix.lower() == ".txt" for path in paths):
+        _check_text_options(opts)
     texts: list[tuple[Path, str]] = []
     for path in paths:
         if path.suffix.lower() not in (".txt", ".json", ".jsonl"):
@@ -120,39 +157,55 @@ def read_inputs(
     for path, text in texts:
         name = str(path)
         suffix = path.suffix.lower()
+        text = text.removeprefix("\ufeff")  # a byte order mark marks the encoding, not content
         if suffix == ".txt":
             try:
-                out.append(_text_event(path, text, opts))
+                out.append(_text_event(path, text, opts, max_body_chars))
             except DecodeError as exc:
                 out.append(Rejected(name, None, exc.reason, exc.field, text))
+                continue
+            if origins is not None:
+                origins.setdefault(out[-1].event_id, (name, None))
             continue
         if suffix == ".json":
             records: list[tuple[int | None, str]] = []
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                out.append(Rejected(name, exc.lineno, f"not JSON: {exc.msg}", None, text))
+                value = parse_json(text)
+            except DecodeError as exc:
+                out.append(Rejected(name, exc.line, exc.reason, None, text))
                 continue
             items = value if isinstance(value, list) else [value]
             records = [(None, json.dumps(item, ensure_ascii=False)) for item in items]
         else:
             records = [
-                (number, line)
-                for number, line in enumerate(text.splitlines(), start=1)
+                (number, line.removesuffix("\r"))
+                for number, line in enumerate(_lines(text), start=1)
                 if line.strip()
             ]
         for number, record in records:
-            out.append(_record(name, number, record, max_body_chars))
+            item = _record(name, number, record, max_body_chars)
+            out.append(item)
+            if origins is not None and not isinstance(item, Rejected):
+                origins.setdefault(item.event_id, (name, number))
     return out
+
+
+def _lines(text: str) -> list[str]:
+    """JSON Lines records: split on ``\n`` only (a ``\r`` before it is stripped by the caller).
+
+    Not ``str.splitlines``, which also breaks at U+2028, U+0085, form feeds and other characters
+    that JSON allows unescaped inside a string, cutting one good record into bad pieces.
+    """
+    return text.split("\n")
 
 
 def _record(
     name: str, number: int | None, record: str, max_body_chars: int
 ) -> InboundEvent | Rejected:
     try:
-        data = json.loads(record)
-    except json.JSONDecodeError as exc:
-        return Rejected(name, number, f"not JSON: {exc.msg} at column {exc.colno}", None, record)
+        data = parse_json(record)
+    except DecodeError as exc:
+        return Rejected(name, number, exc.reason, None, record)
     try:
         return event_from_dict(data, max_body_chars=max_body_chars)
     except DecodeError as exc:
