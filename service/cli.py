@@ -78,10 +78,11 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
         return None
     try:
         return _time.validate_python(value)
-    except ValidationError:
+    except ValidationError as exc:
+        why = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
         _fail(
             f"{option}: {value!r} is not an ISO 8601 time with a timezone "
-            "(e.g. 2026-02-08T00:00:00Z)"
+            f"(e.g. 2026-02-08T00:00:00Z): {why}"
         )
 
 
@@ -96,7 +97,12 @@ def _dyad(value: str) -> str:
 
 def _open(settings: Settings) -> EmbeddedRuntime:
     try:
-        return EmbeddedRuntime(settings.data_dir)
+        return EmbeddedRuntime(
+            settings.data_dir,
+            on_wait=lambda: err.print(
+                f"waiting for another process writing to {settings.data_dir} ...", highlight=False
+            ),
+        )
     except Exception as exc:  # sqlite3.Error, OSError
         _fail(f"cannot open the store in {settings.data_dir}: {exc}", 1)
 
@@ -181,7 +187,7 @@ def _summary(result: IngestResult) -> None:
         highlight=False,
     )
     for letter in result.rejected:
-        where = letter.file + (f":{letter.line}" if letter.line else "")
+        where = _where(letter) if letter.file else f"event {letter.event_id}"
         err.print(f"[red]rejected[/] {where}: {letter.reason}", highlight=False)
 
 
@@ -225,9 +231,14 @@ _IssuerCountryOpt = Annotated[
 ]
 
 
-def _read(paths: list[Path], opts: TextOptions, settings: Settings) -> list:
+def _read(
+    paths: list[Path],
+    opts: TextOptions,
+    settings: Settings,
+    origins: dict[str, tuple[str, int | None]] | None = None,
+) -> list:
     try:
-        return read_inputs(paths, opts, max_body_chars=settings.max_body_chars)
+        return read_inputs(paths, opts, max_body_chars=settings.max_body_chars, origins=origins)
     except InputError as exc:
         _fail(f"{exc} (nothing was written)")
 
@@ -252,15 +263,23 @@ def ingest(
     """
     settings = _settings(data_dir)
     opts = _text_options(kind, source, published_at, title, issuer, issuer_country, source_kind)
-    items = _read(paths, opts, settings)
+    origins: dict[str, tuple[str, int | None]] = {}
+    items = _read(paths, opts, settings, origins)
     with _open(settings) as runtime:
-        result = runtime.ingest(items)
+        result = runtime.ingest(items, origins=origins)
     if json_out:
         for alert in result.alerts:
             print(alert.model_dump_json())
     elif result.alerts:
         render_alerts(result.alerts)
     _summary(result)
+    if result.interrupted:
+        err.print(
+            "interrupted: the events counted above are stored, the rest are not; run the same "
+            "command again to finish (stored events are skipped as duplicates)",
+            highlight=False,
+        )
+        raise typer.Exit(130)
     if result.rejected:
         raise typer.Exit(2)
 

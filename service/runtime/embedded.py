@@ -6,15 +6,21 @@ Tables (one file, ``<data_dir>/monitor.sqlite3``):
 ``alerts`` every alert emitted; ``deadletters`` rejected input with its reason; ``meta`` the
 event-time clock. Each inbound event is stored with all its effects in one transaction or not at
 all. ``replay`` rebuilds observations, projections and alerts from ``events`` alone.
+
+One process writes at a time: every writing call (``ingest``, ``replay``, ``redrive``) holds an
+exclusive lock on ``<data_dir>/monitor.lock`` for its whole length, so a second ``ingest`` waits
+for the first instead of failing half-way with "database is locked" (readers never wait: WAL).
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
+import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +40,13 @@ InboundEvent = NewsArticle | OfficialStatement
 Observation = CommitmentObservation | EngagementObservation
 Clock = Callable[[], datetime]
 
-__all__ = ["EmbeddedRuntime", "IngestResult", "state_checksum"]
+__all__ = ["EmbeddedRuntime", "IngestResult", "ProcessingFailed", "state_checksum"]
+
+
+class ProcessingFailed(Exception):
+    """The domain code raised on an event (extraction or projection, e.g. date arithmetic past
+    year 9999): the event is dead-lettered with the reason instead of stopping the run."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -101,20 +113,33 @@ class IngestResult:
     rejected: list[DeadLetter] = field(default_factory=list)
     observations: int = 0
     alerts: list[Alert] = field(default_factory=list)
+    interrupted: bool = False
+    """True when Ctrl-C stopped the call: the events counted were stored, the rest were not."""
 
 
 class EmbeddedRuntime:
     """The pipeline in one process over a SQLite file.
 
     ``now`` is the wall clock used only to stamp ``emitted_at``, ``received_at`` and
-    ``rejected_at`` (tests pass a fixed one). Use as a context manager or call :meth:`close`.
-    Raises sqlite3.Error on a corrupt store.
+    ``rejected_at`` (tests pass a fixed one). ``on_wait`` is called once when a write has to wait
+    for another process holding the store's writer lock. Use as a context manager or call
+    :meth:`close`. Raises sqlite3.Error on a corrupt store.
     """
 
-    def __init__(self, data_dir: Path, *, now: Clock = _utcnow) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        now: Clock = _utcnow,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "monitor.sqlite3"
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.lock_path = data_dir / "monitor.lock"
+        self.on_wait = on_wait
+        self._lock_fd: int | None = None
+        self._lock_depth = 0
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
@@ -128,8 +153,36 @@ class EmbeddedRuntime:
         self.close()
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (and release the writer lock if a write left it held)."""
         self.db.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's writer lock (re-entrant); blocks while another process holds it."""
+        if self._lock_depth == 0:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if self.on_wait is not None:
+                        self.on_wait()
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._lock_fd = fd
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0 and self._lock_fd is not None:
+                os.close(self._lock_fd)  # closing the descriptor releases the lock
+                self._lock_fd = None
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -144,21 +197,44 @@ class EmbeddedRuntime:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def ingest(self, items: Iterable[InboundEvent | Rejected]) -> IngestResult:
-        """Store each event with its effects (one transaction per event); dead-letter rejects."""
+    def ingest(
+        self,
+        items: Iterable[InboundEvent | Rejected],
+        *,
+        origins: Mapping[str, tuple[str, int | None]] | None = None,
+    ) -> IngestResult:
+        """Store each event with its effects (one transaction per event); dead-letter rejects.
+
+        An event the domain code fails on is dead-lettered with the reason (``extraction
+        failed: ...`` or ``projection failed: ...``; its transaction is rolled back) and the rest
+        go on; ``origins`` (event id -> file, line, as filled by ``read_inputs``) locates it.
+        Ctrl-C stops between events: the event in progress is rolled back, the result says
+        ``interrupted`` and counts what was stored.
+        """
         result = IngestResult()
-        for item in items:
-            if isinstance(item, Rejected):
-                result.rejected.append(self.dead_letter(item))
-                continue
-            with self._tx():
-                outcome = self._ingest_one(item)
-            if outcome is None:
-                result.duplicates += 1
-            else:
-                result.accepted += 1
-                result.observations += outcome[0]
-                result.alerts.extend(outcome[1])
+        try:
+            with self.writing():
+                for item in items:
+                    if isinstance(item, Rejected):
+                        result.rejected.append(self.dead_letter(item))
+                        continue
+                    try:
+                        with self._tx():
+                            outcome = self._ingest_one(item)
+                    except ProcessingFailed as exc:
+                        file, line = (origins or {}).get(item.event_id, ("", None))
+                        raw = encode(item).decode("utf-8")
+                        rejected = Rejected(file, line, str(exc), None, raw, item.event_id)
+                        result.rejected.append(self.dead_letter(rejected))
+                        continue
+                    if outcome is None:
+                        result.duplicates += 1
+                    else:
+                        result.accepted += 1
+                        result.observations += outcome[0]
+                        result.alerts.extend(outcome[1])
+        except KeyboardInterrupt:
+            result.interrupted = True
         return result
 
     def dead_letter(self, item: Rejected) -> DeadLetter:
@@ -170,11 +246,11 @@ class EmbeddedRuntime:
             field=item.field,
             event_id=item.event_id,
             original=item.raw,
-            file=item.file,
+            file=item.file or None,
             line=item.line,
             rejected_at=self.now(),
         )
-        with self._tx():
+        with self.writing(), self._tx():
             self.db.execute(
                 "INSERT OR IGNORE INTO deadletters (dead_letter_id, payload) VALUES (?, ?)",
                 (letter_id, letter.model_dump_json()),
@@ -196,7 +272,12 @@ class EmbeddedRuntime:
             )
         except sqlite3.IntegrityError:
             return None
-        observations, alerts = self._process(event)
+        try:
+            observations, alerts = self._process(event)
+        except (ProcessingFailed, sqlite3.Error):
+            raise
+        except Exception as exc:  # the projection or a rule failed on this event
+            raise ProcessingFailed(f"projection failed: {type(exc).__name__}: {exc}") from exc
         stamp = self.now()
         stamped = [a.model_copy(update={"emitted_at": stamp}) for a in alerts]
         self.db.executemany(
@@ -218,7 +299,10 @@ class EmbeddedRuntime:
         nothing moves only the clock, which ``_load`` restores from ``meta`` (so storing it is
         not needed). Without, the caller stores the cached projections itself (replay).
         """
-        observations = extract(event)
+        try:
+            observations = extract(event)
+        except Exception as exc:  # a bug or a limit of the extractor: the event's problem
+            raise ProcessingFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
         clock = self._clock()
         at = event.published_at if clock is None else max(clock, event.published_at)
         alerts: list[Alert] = []
@@ -358,16 +442,25 @@ class EmbeddedRuntime:
     def redrive(self, letter: DeadLetter, fixed: InboundEvent) -> IngestResult:
         """Send a fixed copy of a dead letter through the pipeline; the original stays as it was.
 
-        The attempt is recorded (``redrives``) with its outcome: ``ingested`` or ``duplicate``.
+        The attempt is recorded (``redrives``) with its outcome: ``ingested``, ``duplicate``, or
+        ``rejected`` (dead-lettered again, e.g. when the extractor fails on it).
         """
-        result = self.ingest([fixed])
-        outcome = "ingested" if result.accepted else "duplicate"
+        with self.writing():
+            result = self.ingest([fixed])
+            outcome = (
+                "ingested"
+                if result.accepted
+                else ("duplicate" if result.duplicates else "rejected")
+            )
+            self._record_redrive(letter, fixed, outcome)
+        return result
+
+    def _record_redrive(self, letter: DeadLetter, fixed: InboundEvent, outcome: str) -> None:
         with self._tx():
             self.db.execute(
                 "INSERT INTO redrives (dead_letter_id, event_id, outcome, at) VALUES (?, ?, ?, ?)",
                 (letter.dead_letter_id, fixed.event_id, outcome, self.now().isoformat()),
             )
-        return result
 
     def events(self) -> Iterator[InboundEvent]:
         """The event log in append order."""
@@ -390,6 +483,10 @@ class EmbeddedRuntime:
         ids are the same set as before (``alert_ids_equal``). Emission times of alerts already
         known are kept.
         """
+        with self.writing():
+            return self._replay(progress)
+
+    def _replay(self, progress: Callable[[int, int], None] | None) -> dict[str, object]:
         before_states = [self._load(d).snapshot() for d in self._dyads()]
         before_alerts = {
             r[0]: r[1] for r in self.db.execute("SELECT alert_id, payload FROM alerts")
