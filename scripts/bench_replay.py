@@ -33,7 +33,7 @@ from schemas.observations import (
     CommitmentObservation,
     Evidence,
 )
-from service.domain.projection import project
+from service.domain.projection import DyadProjection
 
 COUNTRIES = [
     "AU",
@@ -127,15 +127,27 @@ def synthetic_log(n: int, dyads: int, per_dyad: int, seed: int = 7) -> list:
 
 
 def bench_fold(n: int, dyads: int, per_dyad: int) -> None:
+    """Fold the synthetic log one observation at a time (as a worker does), counting alerts."""
     t0 = time.perf_counter()
     log = synthetic_log(n, dyads, per_dyad)
     built = time.perf_counter() - t0
+    projections: dict[str, DyadProjection] = {}
+    alerts = 0
     t1 = time.perf_counter()
-    states, alerts = project(log)
+    for item in log:
+        if isinstance(item, ClockTick):
+            for proj in projections.values():
+                alerts += len(proj.tick(item))
+            continue
+        proj = projections.get(item.dyad)
+        if proj is None:
+            proj = projections[item.dyad] = DyadProjection(item.dyad)
+        alerts += len(proj.apply(item))
     took = time.perf_counter() - t1
-    commitments = sum(len(s.commitments) for s in states.values())
+    commitments = sum(len(p.commitments) for p in projections.values())
     print(f"fold.observations: {n}")
-    print(f"fold.dyads: {len(states)}  commitments: {commitments}  alerts: {len(alerts)}")
+    print(f"fold.dyads: {len(projections)}  commitments: {commitments}  alerts: {alerts}")
+    print(f"fold.mentions_per_commitment: {n / max(commitments, 1):.0f}")
     print(f"fold.build_log_seconds: {built:.1f}")
     print(f"fold.seconds: {took:.1f}")
     print(f"fold.observations_per_second: {n / took:,.0f}")
@@ -207,7 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--observations", type=int, default=1_000_000)
     parser.add_argument("--dyads", type=int, default=50)
-    parser.add_argument("--commitments-per-dyad", type=int, default=40)
+    parser.add_argument("--commitments-per-dyad", type=int, default=2000)
     parser.add_argument("--events", type=int, default=2_000)
     parser.add_argument("--skip-fold", action="store_true")
     parser.add_argument("--skip-embedded", action="store_true")
