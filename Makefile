@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test unit lint format schemas bench clean
+.PHONY: demo test unit lint format schemas bench latency chaos eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,17 @@ format: $(VENV)/.installed
 schemas: $(VENV)/.installed  ## regenerate JSON Schema files and the AsyncAPI document
 	$(BIN)/python -m schemas.generate
 
-bench: $(VENV)/.installed  ## benchmarks that print numbers
+bench: $(VENV)/.installed  ## replay benchmark: 1,000,000 observations folded, an embedded log replayed
 	$(BIN)/python scripts/bench_replay.py
+
+latency: $(VENV)/.installed  ## publish -> alert latency on Kafka (needs `scripts/kafka start`)
+	$(BIN)/python scripts/latency --events 50
+
+chaos: $(VENV)/.installed  ## SIGKILL workers while 2,000 events are published (needs a broker)
+	$(BIN)/python scripts/chaos --events 2000 --kills 20
+
+eval: $(VENV)/.installed  ## extraction precision, recall, status and identity accuracy
+	$(BIN)/python scripts/eval-extraction
 
 clean:
 	rm -rf $(VENV) .bilateral-monitor .kafka-local test-output .pytest_cache
