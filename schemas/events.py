@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -28,6 +29,9 @@ Compatibility rule: readers accept every version up to the current one. A new op
 added without a version bump; a rename, a removal or a change of meaning bumps the version and
 comes with an upcaster from the previous one.
 """
+
+PUBLISHED_YEARS = (1900, 2999)
+"""Inclusive range of the year of ``published_at``: due dates computed from it stay in range."""
 
 DEFAULT_MAX_BODY_CHARS = 100_000
 """Default limit of ``body`` in characters; override with validation context ``max_body_chars``."""
@@ -79,6 +83,15 @@ class _Envelope(Frozen):
     language: Annotated[str, Field(min_length=2, max_length=16)] = "en"
     headline: Annotated[str, Field(max_length=1000)] = ""
     body: Annotated[str, Field(min_length=1)]
+
+    @field_validator("published_at")
+    @classmethod
+    def _plausible_year(cls, value: datetime) -> datetime:
+        if not PUBLISHED_YEARS[0] <= value.year <= PUBLISHED_YEARS[1]:
+            raise ValueError(
+                f"year {value.year} is outside {PUBLISHED_YEARS[0]}..{PUBLISHED_YEARS[1]}"
+            )
+        return value
 
     @field_validator("body")
     @classmethod

@@ -538,6 +538,13 @@ def deadletter_redrive(
                 )
                 continue
             result = runtime.redrive(letter, event)
+            if result.rejected:
+                failed += 1
+                err.print(
+                    f"[red]rejected again[/] {letter.dead_letter_id}: {result.rejected[0].reason}",
+                    highlight=False,
+                )
+                continue
             state = "ingested" if result.accepted else "duplicate (already in the log)"
             err.print(
                 f"redriven {letter.dead_letter_id} as {event.event_id}: {state}, "

@@ -52,9 +52,7 @@ def bulk(path: Path, count: int) -> Path:
     return write_jsonl(path, rows)
 
 
-def test_event_the_domain_fails_on_is_dead_lettered_and_the_rest_go_on(tmp_path):
-    # At year 9999 "within 30 days" overflows the extractor's date arithmetic: that event is
-    # dead-lettered with its file and line; the events after it are still stored.
+def test_far_future_event_is_rejected_and_the_rest_go_on(tmp_path):
     path = write_jsonl(
         tmp_path / "late.jsonl",
         [
@@ -69,12 +67,39 @@ def test_event_the_domain_fails_on_is_dead_lettered_and_the_rest_go_on(tmp_path)
     store = tmp_path / "s"
     done = cli("ingest", str(path), "--data-dir", str(store))
     assert done.returncode == 2, done.stderr
-    assert f"{path}:1: extraction failed: OverflowError" in done.stderr
+    assert f"{path}:1: published_at:" in done.stderr
     assert "accepted 1" in done.stderr
-    with EmbeddedRuntime(store) as runtime:
+
+
+def test_event_the_domain_fails_on_is_dead_lettered_and_the_rest_go_on(tmp_path, monkeypatch):
+    """A domain failure on one event rolls that event back, dead-letters it with its file and
+    line, and the events after it are still stored."""
+    from service.runtime import embedded
+    from service.runtime.inputs import TextOptions, read_inputs
+
+    real = embedded.extract
+
+    def failing(event):
+        if event.event_id == "boom":
+            raise OverflowError("date value out of range")
+        return real(event)
+
+    monkeypatch.setattr(embedded, "extract", failing)
+    path = write_jsonl(
+        tmp_path / "e.jsonl",
+        [
+            news("boom", "2026-01-01T00:00:00Z", "Canada and India agreed to meet."),
+            news("ok", "2026-02-01T00:00:00Z", "Canada and India agreed to hold talks on trade."),
+        ],
+    )
+    origins: dict = {}
+    items = read_inputs([path], TextOptions(), max_body_chars=100_000, origins=origins)
+    with EmbeddedRuntime(tmp_path / "s") as runtime:
+        result = runtime.ingest(items, origins=origins)
         (letter,) = runtime.dead_letters()
-        assert (letter.event_id, letter.file, letter.line) == ("far", str(path), 1)
-        assert [e.event_id for e in runtime.events()] == ["ok"]
+        assert (letter.event_id, letter.file, letter.line) == ("boom", str(path), 1)
+        assert "extraction failed: OverflowError" in letter.reason
+        assert [e.event_id for e in runtime.events()] == ["ok"] and result.accepted == 1
         report = runtime.replay()
     assert report["checksum_before"] == report["checksum_after"]
 

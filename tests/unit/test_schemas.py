@@ -131,3 +131,10 @@ def test_dev_events_validate_against_the_generated_json_schema(shared):
         validator.validate(codec.upcast(data))  # the wire form of the current version
         good += 1
     assert bad == 1 and good == len(lines) - 1 and good > 0
+
+
+@pytest.mark.parametrize("when", ["1899-12-31T23:00:00Z", "9999-01-01T00:00:00Z"])
+def test_published_at_year_must_be_plausible(when):
+    with pytest.raises(DecodeError) as info:
+        decode_event(_raw(published_at=when))
+    assert info.value.field == "published_at" and "outside 1900..2999" in info.value.reason
