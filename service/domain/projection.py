@@ -193,7 +193,7 @@ class DyadProjection:
 
     def _index(self, c: Commitment) -> None:
         for term in c.key_terms:
-            self._by_term.setdefault(term, set()).add(c.id)
+            self._by_term.setdefault(term.lower(), set()).add(c.id)
         if rules.is_binding(c):
             self._binding.add(c.id)
         else:
@@ -203,7 +203,7 @@ class DyadProjection:
         """Commitments sharing a key term with ``obs``: identity.similarity is 0 for the others."""
         ids: set[str] = set()
         for term in obs.key_terms:
-            ids |= self._by_term.get(term, set())
+            ids |= self._by_term.get(term.lower(), set())
         return [self.commitments[i] for i in sorted(ids)]
 
     def _reschedule_with(self, before: Commitment, visit: Commitment) -> None:
