@@ -559,7 +559,8 @@ def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) ->
     import base64
 
     from schemas.codec import DecodeError, decode_event
-    from service.runtime.kafka_deadletters import redrive_event
+    from service.runtime.kafka_deadletters import redrive_event, redrive_observation
+    from service.runtime.kafka_io import OBSERVATIONS
 
     settings, found = _kafka_letters(bootstrap)
     chosen = [_kafka_letter(found, ident).letter for ident in letter_ids]
@@ -572,6 +573,11 @@ def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) ->
                 raw = letter.original.encode("utf-8")
             else:
                 raw = base64.b64decode(letter.original_b64 or "")
+            if letter.topic == settings.topic(OBSERVATIONS):
+                # An observation a projector failed on: it goes back where it was read from.
+                where = asyncio.run(redrive_observation(settings, raw, letter.key))
+                err.print(f"redriven {letter.dead_letter_id} to {where[0]}[{where[1]}]@{where[2]}")
+                continue
             event = decode_event(raw, max_body_chars=settings.max_body_chars)
         except OSError as exc:
             _fail(f"--with {fixed}: cannot read ({exc.strerror})")

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiokafka import AIOKafkaProducer
+
 from schemas.alerts import DeadLetter
-from schemas.codec import DecodeError, decode_dead_letter
+from schemas.codec import DecodeError, decode_dead_letter, decode_observation
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
-from service.runtime.kafka_io import DEADLETTER, Publisher
+from service.runtime.kafka_io import DEADLETTER, OBSERVATIONS, Publisher, connection_options
 
-__all__ = ["KafkaDeadLetter", "find_dead_letter", "read_dead_letters", "redrive_event"]
+__all__ = [
+    "KafkaDeadLetter",
+    "find_dead_letter",
+    "read_dead_letters",
+    "redrive_event",
+    "redrive_observation",
+]
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,24 @@ def find_dead_letter(letters: list[KafkaDeadLetter], ident: str) -> KafkaDeadLet
         d.letter.dead_letter_id: d for d in letters if d.letter.dead_letter_id.startswith(ident)
     }
     return next(iter(prefixed.values())) if len(prefixed) == 1 else None
+
+
+async def redrive_observation(
+    settings: Settings, raw: bytes, key: str | None
+) -> tuple[str, int, int]:
+    """Send a dead-lettered observation (e.g. one a projector failed on) back to the
+    observations topic with its original key; await the ack. Raises DecodeError if ``raw`` is not
+    an observation."""
+    decode_observation(raw)
+    producer = AIOKafkaProducer(acks="all", **connection_options(settings))
+    await producer.start()
+    try:
+        meta = await producer.send_and_wait(
+            settings.topic(OBSERVATIONS), raw, key=key.encode("utf-8") if key else None
+        )
+    finally:
+        await producer.stop()
+    return meta.topic, meta.partition, meta.offset
 
 
 async def redrive_event(
