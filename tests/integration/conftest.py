@@ -29,14 +29,12 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.codec import decode_observation, event_from_dict
+from schemas.codec import decode_observation
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 from service.runtime.inputs import Rejected, TextOptions, read_inputs
 from service.runtime.kafka_io import OBSERVATIONS, connection_options
-from tests.conftest import REPO_ROOT
-
-SEED_FILE = "seed/000_5c6dcbbd866cff87.txt"
+from tests.conftest import REPO_ROOT, seed_event
 
 Item = NewsArticle | OfficialStatement | Rejected
 
@@ -237,23 +235,6 @@ def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: flo
         for w in workers:
             print(f"--- worker {w.port} log ---\n{w.log_tail()}")
         raise
-
-
-def seed_event(shared: Path) -> NewsArticle:
-    """The seed article as NewsArticle ``dev-001`` (CNN-News18, 2026-02-08T00:00:00Z)."""
-    text = (shared / SEED_FILE).read_text(encoding="utf-8")
-    event = event_from_dict(
-        {
-            "event_id": "dev-001",
-            "type": "news_article",
-            "published_at": "2026-02-08T00:00:00Z",
-            "source": {"name": "CNN-News18", "kind": "news"},
-            "title": text.splitlines()[0][:1000],
-            "body": text,
-        }
-    )
-    assert isinstance(event, NewsArticle)
-    return event
 
 
 def dev_items(shared: Path) -> list[Item]:
