@@ -20,7 +20,13 @@ from schemas.alerts import DeadLetter
 from schemas.codec import DecodeError, decode_dead_letter, decode_observation
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
-from service.runtime.kafka_io import DEADLETTER, OBSERVATIONS, Publisher, connection_options
+from service.runtime.kafka_io import (
+    DEADLETTER,
+    OBSERVATIONS,
+    Publisher,
+    connection_options,
+    read_topics,
+)
 
 __all__ = [
     "KafkaDeadLetter",
@@ -51,45 +57,14 @@ async def read_dead_letters(settings: Settings, timeout: float = 30.0) -> list[K
     Raises aiokafka.errors.KafkaError when the broker cannot be reached, TimeoutError when
     reading takes longer than ``timeout`` seconds.
     """
-    import asyncio
-
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    from service.runtime.kafka_io import connection_options
-
-    name = settings.topic(DEADLETTER)
-    consumer = AIOKafkaConsumer(enable_auto_commit=False, **connection_options(settings))
-    await consumer.start()
-    try:
-        parts = consumer.partitions_for_topic(name)
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = consumer.partitions_for_topic(name) or set()
-        tps = [TopicPartition(name, p) for p in sorted(parts)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        found: list[KafkaDeadLetter] = []
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
-            if loop.time() > deadline:
-                raise TimeoutError(f"reading {name} took longer than {timeout}s")
-            batch = await consumer.getmany(timeout_ms=200)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset >= end[tp]:
-                        continue
-                    try:
-                        letter = decode_dead_letter(record.value or b"")
-                    except DecodeError:
-                        continue
-                    found.append(KafkaDeadLetter(letter, record.partition, record.offset))
-        return sorted(found, key=lambda d: (d.partition, d.offset))
-    finally:
-        await consumer.stop()
+    found: list[KafkaDeadLetter] = []
+    for record in await read_topics(settings, [settings.topic(DEADLETTER)], timeout=timeout):
+        try:
+            letter = decode_dead_letter(record.value or b"")
+        except DecodeError:
+            continue
+        found.append(KafkaDeadLetter(letter, record.partition, record.offset))
+    return found
 
 
 def find_dead_letter(letters: list[KafkaDeadLetter], ident: str) -> KafkaDeadLetter | None:

@@ -44,7 +44,9 @@ __all__ = [
     "dead_letter_for",
     "ensure_topics",
     "leader_topic",
+    "read_topics",
     "ssl_context",
+    "topic_partitions",
 ]
 
 log = logging.getLogger(__name__)
@@ -96,6 +98,64 @@ def connection_options(settings: Settings) -> dict[str, Any]:
         opts["sasl_plain_username"] = settings.sasl_username
         opts["sasl_plain_password"] = settings.sasl_password
     return opts
+
+
+async def topic_partitions(settings: Settings, names: list[str]) -> list[TopicPartition]:
+    """The partitions of the topics ``names`` (full names) that exist, from the cluster's
+    metadata. Raises aiokafka.errors.KafkaError when the cluster cannot be reached."""
+    admin = AIOKafkaAdminClient(**connection_options(settings))
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(d["topic"], p["partition"])
+        for d in described
+        if not d.get("error_code")
+        for p in sorted(d.get("partitions", []), key=lambda p: p["partition"])
+    ]
+
+
+async def read_topics(
+    settings: Settings,
+    names: list[str],
+    *,
+    timeout: float = 30.0,
+    progress: Any = None,
+) -> list[Any]:
+    """Every record of the topics ``names`` (full names), from the beginning up to their end
+    offsets at the start of the call; no consumer group, nothing committed.
+
+    Returns aiokafka ConsumerRecords ordered by topic, partition and offset. ``progress`` is
+    called as ``progress(read, total)``. Raises TimeoutError after ``timeout`` seconds and
+    aiokafka.errors.KafkaError when the cluster cannot be reached.
+    """
+    tps = await topic_partitions(settings, names)
+    if not tps:
+        return []
+    consumer = AIOKafkaConsumer(enable_auto_commit=False, **connection_options(settings))
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        begin = await consumer.beginning_offsets(tps)
+        end = await consumer.end_offsets(tps)
+        total = sum(end[tp] - begin[tp] for tp in tps)
+        records: list[Any] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
+            if loop.time() > deadline:
+                raise TimeoutError(f"reading {', '.join(names)} took longer than {timeout}s")
+            batch = await consumer.getmany(timeout_ms=200)
+            for tp, batch_records in batch.items():
+                records.extend(r for r in batch_records if r.offset < end[tp])
+            if progress is not None:
+                progress(len(records), total)
+        return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
+    finally:
+        await consumer.stop()
 
 
 async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:

@@ -17,14 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-
 from schemas.codec import DecodeError, decode_event
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 from service.runtime.embedded import EmbeddedRuntime, state_checksum
-from service.runtime.kafka_io import NEWS, STATEMENTS, connection_options
+from service.runtime.kafka_io import NEWS, STATEMENTS, read_topics
 
 __all__ = ["RebuildReport", "compare_live", "read_inbound", "rebuild"]
 
@@ -47,57 +44,15 @@ class RebuildReport:
 
 async def read_inbound(
     settings: Settings, progress: Progress | None = None
-) -> tuple[list[tuple[tuple[int, str, int, int], bytes]], int]:
-    """Every message of the inbound topics up to their end offsets at start.
+) -> list[tuple[tuple[int, str, int, int], bytes]]:
+    """Every message of the inbound topics up to their end offsets at start, as
+    ``[(sort key, value bytes)]`` with sort key (timestamp ms, topic, partition, offset).
 
-    Returns ``([(sort key, value bytes)], total)`` with sort key (timestamp ms, topic, partition,
-    offset). Raises aiokafka.errors.KafkaError when the cluster cannot be reached.
+    Raises aiokafka.errors.KafkaError when the cluster cannot be reached.
     """
     topics = [settings.topic(NEWS), settings.topic(STATEMENTS)]
-    consumer = AIOKafkaConsumer(
-        **connection_options(settings), enable_auto_commit=False, group_id=None
-    )
-    await consumer.start()
-    try:
-        parts = [
-            TopicPartition(t, p) for t, ps in (await _partitions(settings, topics)) for p in ps
-        ]
-        if not parts:
-            return [], 0
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        begin = await consumer.beginning_offsets(parts)
-        end = await consumer.end_offsets(parts)
-        remaining = {tp: end[tp] - begin[tp] for tp in parts if end[tp] > begin[tp]}
-        total = sum(remaining.values())
-        out: list[tuple[tuple[int, str, int, int], bytes]] = []
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000)
-            for tp, messages in batch.items():
-                for msg in messages:
-                    if tp in remaining and msg.offset < end[tp]:
-                        out.append(((msg.timestamp, tp.topic, tp.partition, msg.offset), msg.value))
-                if messages and messages[-1].offset >= end[tp] - 1:
-                    remaining.pop(tp, None)
-            if progress:
-                progress(len(out), total)
-        return out, total
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(settings: Settings, topics: list[str]) -> list[tuple[str, list[int]]]:
-    admin = AIOKafkaAdminClient(**connection_options(settings))
-    await admin.start()
-    try:
-        described = await admin.describe_topics(topics)
-    finally:
-        await admin.close()
-    return [
-        (d["topic"], sorted(p["partition"] for p in d.get("partitions", [])))
-        for d in described
-        if not d.get("error_code")
-    ]
+    records = await read_topics(settings, topics, timeout=3600.0, progress=progress)
+    return [((r.timestamp, r.topic, r.partition, r.offset), r.value) for r in records]
 
 
 async def rebuild(
@@ -111,7 +66,7 @@ async def rebuild(
     """
     if into is not None and (into / "monitor.sqlite3").exists():
         raise ValueError(f"{into} already holds a store; give an empty folder")
-    messages, _ = await read_inbound(settings, progress)
+    messages = await read_inbound(settings, progress)
     messages.sort(key=lambda m: m[0])
     report = RebuildReport(messages=len(messages))
     events: list[NewsArticle | OfficialStatement] = []

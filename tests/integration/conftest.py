@@ -33,7 +33,7 @@ from schemas.codec import decode_observation
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 from service.runtime.inputs import Rejected, TextOptions, read_inputs
-from service.runtime.kafka_io import OBSERVATIONS, connection_options
+from service.runtime.kafka_io import OBSERVATIONS, connection_options, read_topics
 from tests.conftest import REPO_ROOT, seed_event
 
 Item = NewsArticle | OfficialStatement | Rejected
@@ -248,30 +248,7 @@ def dev_items(shared: Path) -> list[Item]:
 
 async def read_topic(settings: Settings, name: str, timeout: float = 10.0) -> list[Any]:
     """Every record of topic ``name`` (full name) up to its end offsets now, by partition."""
-    consumer = AIOKafkaConsumer(enable_auto_commit=False, **connection_options(settings))
-    await consumer.start()
-    try:
-        parts = consumer.partitions_for_topic(name)
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = consumer.partitions_for_topic(name) or set()
-        tps = [TopicPartition(name, p) for p in sorted(parts)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        records: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while [tp for tp in tps if await consumer.position(tp) < end[tp]]:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"reading {name} took longer than {timeout}s")
-            batch = await consumer.getmany(timeout_ms=200)
-            for tp_records in batch.values():
-                records.extend(tp_records)
-        return records
-    finally:
-        await consumer.stop()
+    return await read_topics(settings, [name], timeout=timeout)
 
 
 @dataclass
