@@ -214,7 +214,7 @@ def assert_recovered_cleanly(worker: WorkerProcess) -> None:
     assert not bad, f"worker {worker.port}: {len(bad)} recovery problems, first: {bad[0]}"
 
 
-def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: float = 60) -> None:
+def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: float = 120) -> None:
     """Wait until the live workers together own every observations partition, each one some."""
     topic = settings.topic(OBSERVATIONS)
 

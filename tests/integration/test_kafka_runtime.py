@@ -101,7 +101,7 @@ async def publish_paced(
     return rejected
 
 
-async def converge(workers: list[WorkerProcess], expected: Expected, timeout: float = 60) -> None:
+async def converge(workers: list[WorkerProcess], expected: Expected, timeout: float = 120) -> None:
     """Poll every worker's HTTP view until it serves the expected state of each dyad."""
     deadline = asyncio.get_running_loop().time() + timeout
     last: Any = None
@@ -304,7 +304,7 @@ def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_pat
         try:
             await publish_paced(settings, watcher, items[:5])
             b.stop()
-            await asyncio.to_thread(wait_assigned, [a], settings, 30)
+            await asyncio.to_thread(wait_assigned, [a], settings, 120)
             await publish_paced(settings, watcher, items[5:9])
             b.start()
             await asyncio.to_thread(wait_assigned, [a, b], settings)
