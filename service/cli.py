@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -93,6 +94,14 @@ def _dyad(value: str) -> str:
         return TypeAdapter(Dyad).validate_python(value)
     except ValidationError as exc:
         _fail(f"DYAD {value!r}: {exc.errors()[0]['msg']}")
+
+
+def _alert_kind(value: str) -> AlertKind:
+    full = value if value.startswith("commitment.") else f"commitment.{value}"
+    try:
+        return AlertKind(full)
+    except ValueError:
+        _fail(f"--kind {value!r}: one of {', '.join(k.value for k in AlertKind)}")
 
 
 def _open(settings: Settings) -> EmbeddedRuntime:
@@ -307,6 +316,7 @@ def state(
     if url:
         from service.runtime.kafka_cli import fetch_state
 
+        url = url if "://" in url else f"http://{url}"
         try:
             result = fetch_state(url, dyad, when)
         except LookupError:
@@ -338,7 +348,10 @@ def state(
 @app.command()
 def alerts(
     dyad: Annotated[str | None, typer.Option("--dyad", help="only this dyad")] = None,
-    kind: Annotated[AlertKind | None, typer.Option("--kind", help="only this kind")] = None,
+    kind_name: Annotated[
+        str | None,
+        typer.Option("--kind", help="only this kind, e.g. commitment.reversed (or just reversed)"),
+    ] = None,
     follow: Annotated[bool, typer.Option("--follow", help="subscribe to Kafka and wait")] = False,
     bootstrap: Annotated[
         str | None, typer.Option("--bootstrap", help="read bilateral.alerts from Kafka")
@@ -351,6 +364,7 @@ def alerts(
 ) -> None:
     """List alerts (embedded store), or read/follow the Kafka alert stream with --bootstrap."""
     dyad = _dyad(dyad) if dyad else None
+    kind = _alert_kind(kind_name) if kind_name else None
     if follow and not bootstrap:
         _fail("--follow reads the Kafka alert stream: give --bootstrap HOST:PORT")
     if bootstrap:
@@ -425,6 +439,8 @@ def deadletters(
 ) -> None:
     """List rejected input with the reason each was rejected."""
     if ctx.invoked_subcommand is not None:
+        # Options given before the subcommand (`deadletters --bootstrap H show ID`) apply to it.
+        ctx.obj = {"data_dir": data_dir, "json_out": json_out, "bootstrap": bootstrap}
         return
     if bootstrap:
         _, found = _kafka_letters(bootstrap)
@@ -469,12 +485,17 @@ def _letter(runtime: EmbeddedRuntime, letter_id: str) -> DeadLetter:
 
 @deadletter_app.command("show")
 def deadletter_show(
+    ctx: typer.Context,
     letter_id: Annotated[str, typer.Argument(help="dead letter id (or a unique prefix)")],
     data_dir: DataDir = None,
     json_out: JsonFlag = False,
     bootstrap: _DeadBootstrap = None,
 ) -> None:
     """Show one dead letter whole: reason, where it came from, the original, redrive attempts."""
+    parent = ctx.obj or {}
+    bootstrap = bootstrap or parent.get("bootstrap")
+    data_dir = data_dir or parent.get("data_dir")
+    json_out = json_out or bool(parent.get("json_out"))
     if bootstrap:
         item = _kafka_letter(_kafka_letters(bootstrap)[1], letter_id)
         letter, attempts = item.letter, []
@@ -495,6 +516,7 @@ def deadletter_show(
 
 @deadletter_app.command("redrive")
 def deadletter_redrive(
+    ctx: typer.Context,
     letter_ids: Annotated[list[str], typer.Argument(help="dead letter ids (or unique prefixes)")],
     fixed: Annotated[
         Path | None,
@@ -513,6 +535,9 @@ def deadletter_redrive(
 
     if fixed is not None and len(letter_ids) != 1:
         _fail("--with takes one dead letter id")
+    parent = ctx.obj or {}
+    bootstrap = bootstrap or parent.get("bootstrap")
+    data_dir = data_dir or parent.get("data_dir")
     if bootstrap:
         _redrive_kafka(bootstrap, letter_ids, fixed)
         return
@@ -680,7 +705,7 @@ def _replay_kafka(settings: Settings, url: str | None, into: Path | None, json_o
         except ValueError as exc:
             _fail(str(exc))
         except Exception as exc:
-            _fail(f"cannot read from {settings.bootstrap}: {type(exc).__name__}: {exc}", 1)
+            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc)}", 1)
     same: dict[str, bool] = {}
     if url:
         try:
@@ -771,7 +796,7 @@ def publish(
     try:
         report = asyncio.run(publish_events(settings, good, bad))
     except Exception as exc:
-        _fail(f"publishing to {bootstrap} failed: {exc}", 1)
+        _fail(f"publishing to {bootstrap} failed: {describe_error(exc)}", 1)
     err.print(f"written {report.written}, dead-lettered {report.dead_lettered}", highlight=False)
     for item in bad:
         where = item.file + (f":{item.line}" if item.line else "")
@@ -798,6 +823,23 @@ def main() -> None:
         app()
     except SystemExit:
         raise
-    except Exception as exc:  # pragma: no cover - last resort
-        err.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", highlight=False)
+    except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as exc:
+        err.print(f"[bold red]error:[/] {describe_error(exc)}", highlight=False)
         sys.exit(1)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an unexpected error; Kafka connection failures say how to get a broker."""
+    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+
+    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+        return (
+            f"cannot reach Kafka ({exc}): is a broker running? `scripts/kafka start` runs one "
+            "on 127.0.0.1:19092; point --bootstrap or BILATERAL_MONITOR_BOOTSTRAP at yours"
+        )
+    text = str(exc)
+    name = type(exc).__name__
+    return text if text.startswith(name) else f"{name}: {text}"

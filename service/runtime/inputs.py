@@ -134,8 +134,6 @@ def read_inputs(
     ``origins``, when given, is filled with each event id's first file and line, so a later
     failure on a valid event (the runtime's) can still say where the event came from.
     """
-    if any(path.suffix.lower() == ".txt" for path in paths):
-        _check_text_options(opts)
     texts: list[tuple[Path, str]] = []
     for path in paths:
         if path.suffix.lower() not in (".txt", ".json", ".jsonl"):
@@ -152,6 +150,8 @@ def read_inputs(
             raise InputError(f"{path}: not UTF-8 (invalid byte at position {exc.start})") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if any(path.suffix.lower() == ".txt" for path in paths):
+        _check_text_options(opts)
 
     out: list[InboundEvent | Rejected] = []
     for path, text in texts:

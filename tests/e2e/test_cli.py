@@ -182,3 +182,45 @@ def test_commitment_history_by_id_prefix(tmp_path, shared):
     assert "status history" in table.stdout and "paused" in table.stdout
     none = cli("state", "CA-IN", "--commitment", "nope", data_dir=store)
     assert none.returncode == 2 and "0 commitments" in none.stderr
+
+
+def test_short_alert_kind_and_options_before_the_subcommand(tmp_path, shared):
+    store = tmp_path / "s"
+    cli(*seed_args(shared), data_dir=store)
+    cli("ingest", str(shared / "data" / "dev_events.jsonl"), data_dir=store)
+    short = cli("alerts", "--kind", "contradicted", "--json", data_dir=store)
+    full = cli("alerts", "--kind", "commitment.contradicted", "--json", data_dir=store)
+    assert short.returncode == 0 and short.stdout == full.stdout and short.stdout
+    (letter,) = [
+        json.loads(x) for x in cli("deadletters", "--json", data_dir=store).stdout.splitlines()
+    ]
+    # `deadletters --data-dir D show ID`: the group's options reach the subcommand.
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "deadletters",
+            "--data-dir",
+            str(store),
+            "--json",
+            "show",
+            letter["dead_letter_id"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["dead_letter_id"] == letter["dead_letter_id"]
+
+
+def test_missing_txt_is_reported_before_missing_options(tmp_path):
+    done = cli("ingest", str(tmp_path / "nosuch.txt"), data_dir=tmp_path / "s")
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_unreachable_broker_says_how_to_get_one(tmp_path, shared):
+    done = cli("publish", str(shared / "data" / "dev_events.jsonl"), "--bootstrap", "127.0.0.1:9")
+    assert done.returncode == 1
+    assert "is a broker running?" in done.stderr and "scripts/kafka start" in done.stderr
