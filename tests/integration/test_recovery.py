@@ -73,7 +73,7 @@ async def publish_and_wait(settings, items: list, pause: float = 0.0) -> None:
                 if pause:
                     await asyncio.sleep(pause)
         for item in items:
-            await watcher.wait_for(item.published_at, 90)
+            await watcher.wait_for(item.published_at, 180)
     finally:
         await watcher.stop()
 
@@ -91,7 +91,7 @@ def test_restart_with_non_empty_tables_recovers_within_a_deadline(
     try:
         wait_assigned([worker], settings)
         asyncio.run(publish_and_wait(settings, items))
-        wait_states([worker], expected, 60)
+        wait_states([worker], expected, 120)
         worker.stop()
         t0 = time.monotonic()
         worker.start()
@@ -130,7 +130,7 @@ def test_events_published_while_the_group_forms_and_rebalances_are_all_processed
     try:
         asyncio.run(run())
         wait_assigned([a, b], settings)
-        wait_states([a, b], expected, 60)
+        wait_states([a, b], expected, 120)
     finally:
         a.stop()
         b.stop()
