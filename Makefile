@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test unit lint format schemas bench latency chaos eval clean
+.PHONY: help demo test unit lint format schemas bench latency chaos eval clean
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +25,10 @@ test: $(VENV)/.installed  ## all tests: unit, integration (starts a local Kafka 
 unit: $(VENV)/.installed  ## the tiers that need no broker
 	$(BIN)/pytest -m "not kafka" -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff check and format check
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed  ## ruff format and fix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 schemas: $(VENV)/.installed  ## regenerate JSON Schema files and the AsyncAPI document
@@ -43,5 +46,5 @@ chaos: $(VENV)/.installed  ## SIGKILL workers while 2,000 events are published (
 eval: $(VENV)/.installed  ## extraction precision, recall, status and identity accuracy
 	$(BIN)/python scripts/eval-extraction
 
-clean:
+clean:  ## remove the venv, stores and test output
 	rm -rf $(VENV) .bilateral-monitor .kafka-local test-output .pytest_cache
