@@ -784,6 +784,14 @@ def publish(
     issuer: _IssuerOpt = None,
     issuer_country: _IssuerCountryOpt = None,
     source_kind: _SourceKindOpt = None,
+    in_order: Annotated[
+        bool,
+        typer.Option(
+            "--in-order",
+            help="wait until a worker has extracted each event before sending the next, so "
+            "alerts come out as in an in-order replay (slower; needs a running worker)",
+        ),
+    ] = False,
 ) -> None:
     """Validate events and publish them to Kafka (waits for acks); bad ones are dead-lettered."""
     from service.runtime.kafka_cli import publish_events
@@ -794,7 +802,7 @@ def publish(
     good = [i for i in items if not isinstance(i, Rejected)]
     bad = [i for i in items if isinstance(i, Rejected)]
     try:
-        report = asyncio.run(publish_events(settings, good, bad))
+        report = asyncio.run(publish_events(settings, good, bad, in_order=in_order))
     except Exception as exc:
         _fail(f"publishing to {bootstrap} failed: {describe_error(exc)}", 1)
     err.print(f"written {report.written}, dead-lettered {report.dead_lettered}", highlight=False)

@@ -292,6 +292,9 @@ class Monitor:
         seen_key = inbound.event_id.encode("utf-8")
         if self.seen_events.get(seen_key) is not None:
             log.info("duplicate event %s ignored", inbound.event_id, extra=trace)
+            # Its tick again (the clock is already there: nothing changes), so a publisher
+            # waiting for it (publish --in-order) is not left waiting.
+            await self.broadcast_tick(ClockTick(at=inbound.published_at))
             return
         try:
             with self.metrics.extraction.time():

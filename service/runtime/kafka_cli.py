@@ -20,7 +20,13 @@ from schemas.events import NewsArticle, OfficialStatement
 from schemas.state import RelationshipState
 from service.config import Settings
 from service.runtime.inputs import Rejected
-from service.runtime.kafka_io import AlertSubscriber, Publisher, dead_letter_for, ensure_topics
+from service.runtime.kafka_io import (
+    AlertSubscriber,
+    Publisher,
+    TickWatcher,
+    dead_letter_for,
+    ensure_topics,
+)
 
 __all__ = ["PublishReport", "fetch_state", "publish_events", "read_alerts", "run_worker"]
 
@@ -68,19 +74,42 @@ async def publish_events(
     settings: Settings,
     events: list[NewsArticle | OfficialStatement],
     dead: list[Rejected],
+    *,
+    in_order: bool = False,
+    wait_seconds: float = 60.0,
 ) -> PublishReport:
     """Send ``events`` in order, one at a time, each acknowledged (acks=all) before the next.
 
-    Then send a DeadLetter for each rejected record to ``bilateral.deadletter`` (reason, field,
-    file, line and the original text). Creates missing topics first. Raises
-    aiokafka.errors.KafkaError when the broker fails; what was acknowledged before stays written.
+    With ``in_order``, also wait (up to ``wait_seconds`` each) until a worker has extracted an
+    event before sending the next (TickWatcher), so the projectors see the events in publishing
+    order and the alert stream is that of an in-order replay; it needs a running worker and
+    raises TimeoutError naming the event when none processes it. Then send a DeadLetter for each
+    rejected record to ``bilateral.deadletter`` (reason, field, file, line and the original
+    text). Creates missing topics first. Raises aiokafka.errors.KafkaError when the broker
+    fails; what was acknowledged before stays written.
     """
     await ensure_topics(settings)
     report = PublishReport()
+    watcher = TickWatcher(settings) if in_order else None
+    if watcher is not None:
+        await watcher.start()
+    try:
+        async with Publisher(settings) as publisher:
+            for event in events:
+                report.offsets.append(await publisher.send_event(event))
+                report.written += 1
+                if watcher is not None:
+                    try:
+                        await watcher.wait_for(event.published_at, wait_seconds)
+                    except TimeoutError:
+                        raise TimeoutError(
+                            f"no worker extracted {event.event_id} within {wait_seconds:.0f}s "
+                            f"({report.written} written): is a worker running?"
+                        ) from None
+    finally:
+        if watcher is not None:
+            await watcher.stop()
     async with Publisher(settings) as publisher:
-        for event in events:
-            report.offsets.append(await publisher.send_event(event))
-            report.written += 1
         for item in dead:
             letter = dead_letter_for(
                 item.raw.encode("utf-8"),

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import logging
 import ssl
-from collections import OrderedDict
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -25,7 +28,7 @@ from aiokafka.errors import TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 
 from schemas.alerts import Alert, DeadLetter
-from schemas.codec import DecodeError, decode_alert, encode
+from schemas.codec import DecodeError, decode_alert, decode_observation, encode
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 
@@ -39,6 +42,7 @@ __all__ = [
     "TOPICS",
     "AlertSubscriber",
     "Publisher",
+    "TickWatcher",
     "changelog_topics",
     "connection_options",
     "dead_letter_for",
@@ -156,6 +160,56 @@ async def read_topics(
         return sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
     finally:
         await consumer.stop()
+
+
+@dataclass
+class TickWatcher:
+    """Follows the observations topic and records the event-time ClockTicks per partition.
+
+    The extractor sends an event's observations, then its ClockTick to every observations
+    partition; once that tick is on every partition, the event's effects are queued ahead of
+    anything published later. Publishing one event and waiting for its tick (``wait_for``, in
+    seconds) therefore gives the projectors the events in publishing order.
+    """
+
+    settings: Settings
+    seen: dict[int, set[datetime]] = field(default_factory=lambda: defaultdict(set))
+    _consumer: AIOKafkaConsumer | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        name = self.settings.topic(OBSERVATIONS)
+        self._consumer = AIOKafkaConsumer(
+            enable_auto_commit=False, **connection_options(self.settings)
+        )
+        await self._consumer.start()
+        tps = [TopicPartition(name, p) for p in range(self.settings.partitions)]
+        self._consumer.assign(tps)
+        await self._consumer.seek_to_beginning(*tps)
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        async for record in self._consumer:
+            with contextlib.suppress(Exception):
+                item = decode_observation(record.value)
+                if getattr(item, "type", "") == "clock_tick" and item.origin == "event_time":
+                    self.seen[record.partition].add(item.at)
+
+    async def wait_for(self, at: datetime, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(at in self.seen[p] for p in range(self.settings.partitions)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no ClockTick at {at} on every partition after {timeout}s")
+            await asyncio.sleep(0.02)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
 
 
 async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[str]:

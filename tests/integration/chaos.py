@@ -30,9 +30,8 @@ from typing import Any
 
 from schemas.codec import decode_alert
 from service.runtime.kafka_cli import fetch_state
-from service.runtime.kafka_io import ALERTS, Publisher, ensure_topics
+from service.runtime.kafka_io import ALERTS, Publisher, TickWatcher, ensure_topics
 from tests.integration.conftest import (
-    TickWatcher,
     WorkerProcess,
     free_port,
     read_topic,

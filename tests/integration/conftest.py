@@ -8,8 +8,6 @@ groups (app id) never collide between tests or runs.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -19,21 +17,17 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from schemas.codec import decode_observation
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 from service.runtime.inputs import Rejected, TextOptions, read_inputs
-from service.runtime.kafka_io import OBSERVATIONS, connection_options, read_topics
+from service.runtime.kafka_io import OBSERVATIONS, read_topics
 from tests.conftest import REPO_ROOT, seed_event
 
 Item = NewsArticle | OfficialStatement | Rejected
@@ -249,51 +243,3 @@ def dev_items(shared: Path) -> list[Item]:
 async def read_topic(settings: Settings, name: str, timeout: float = 10.0) -> list[Any]:
     """Every record of topic ``name`` (full name) up to its end offsets now, by partition."""
     return await read_topics(settings, [name], timeout=timeout)
-
-
-@dataclass
-class TickWatcher:
-    """Follows the observations topic and records the event-time ClockTicks per partition.
-
-    Publishing one event and waiting for its tick on every partition paces the input like a
-    live stream (each event is processed before the next arrives).
-    """
-
-    settings: Settings
-    seen: dict[int, set[datetime]] = field(default_factory=lambda: defaultdict(set))
-    _consumer: AIOKafkaConsumer | None = None
-    _task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        name = self.settings.topic(OBSERVATIONS)
-        self._consumer = AIOKafkaConsumer(
-            enable_auto_commit=False, **connection_options(self.settings)
-        )
-        await self._consumer.start()
-        tps = [TopicPartition(name, p) for p in range(self.settings.partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
-        self._task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        async for record in self._consumer:
-            with contextlib.suppress(Exception):
-                item = decode_observation(record.value)
-                if getattr(item, "type", "") == "clock_tick" and item.origin == "event_time":
-                    self.seen[record.partition].add(item.at)
-
-    async def wait_for(self, at: datetime, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not all(at in self.seen[p] for p in range(self.settings.partitions)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no ClockTick at {at} on every partition after {timeout}s")
-            await asyncio.sleep(0.02)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()

@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from schemas.codec import decode_alert
-from service.runtime.kafka_io import ALERTS, Publisher, ensure_topics
+from service.runtime.kafka_io import ALERTS, Publisher, TickWatcher, ensure_topics
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import (
-    TickWatcher,
     WorkerProcess,
     assert_recovered_cleanly,
     free_port,

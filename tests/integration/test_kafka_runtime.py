@@ -37,7 +37,6 @@ from service.runtime.kafka_io import (
 from service.runtime.kafka_replay import compare_live, rebuild
 from tests.integration.conftest import (
     Item,
-    TickWatcher,
     WorkerProcess,
     assert_recovered_cleanly,
     dev_items,
@@ -87,18 +86,14 @@ def embedded_result(items: list[Item], data_dir: Path) -> Expected:
 
 
 async def publish_paced(
-    settings: Settings, watcher: TickWatcher, items: list[Item], timeout: float = 60
+    settings: Settings, items: list[Item], timeout: float = 60
 ) -> list[Rejected]:
-    """Publish each event alone and wait for its tick; returns the rejected items (unsent)."""
-    rejected = []
-    for item in items:
-        if isinstance(item, Rejected):
-            rejected.append(item)
-            continue
-        report = await publish_events(settings, [item], [])
-        assert report.written == 1
-        await watcher.wait_for(item.published_at, timeout)
-    return rejected
+    """Publish the events with ``publish --in-order`` semantics (each extracted before the next
+    is sent); returns the rejected items (unsent)."""
+    events = [i for i in items if not isinstance(i, Rejected)]
+    report = await publish_events(settings, events, [], in_order=True, wait_seconds=timeout)
+    assert report.written == len(events)
+    return [i for i in items if isinstance(i, Rejected)]
 
 
 async def converge(workers: list[WorkerProcess], expected: Expected, timeout: float = 120) -> None:
@@ -178,10 +173,8 @@ async def _run_scenario(result: Scenario, items: list[Item]) -> None:
 
     follower = asyncio.create_task(follow())
     await asyncio.wait_for(ready.wait(), 30)
-    watcher = TickWatcher(settings)
-    await watcher.start()
     try:
-        rejected = await publish_paced(settings, watcher, items)
+        rejected = await publish_paced(settings, items)
         report = await publish_events(settings, [], rejected)
         assert report.dead_lettered == len(rejected) == 1
         producer = AIOKafkaProducer(**connection_options(settings))
@@ -225,7 +218,6 @@ async def _run_scenario(result: Scenario, items: list[Item]) -> None:
             compare_live, result.rebuilt, workers[1].url
         )
     finally:
-        await watcher.stop()
         follower.cancel()
         await asyncio.gather(follower, return_exceptions=True)
 
@@ -299,22 +291,17 @@ def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_pat
     b = WorkerProcess(settings, free_port(), tmp_path / "b.log").start()
 
     async def run() -> None:
-        watcher = TickWatcher(settings)
-        await watcher.start()
-        try:
-            await publish_paced(settings, watcher, items[:5])
-            b.stop()
-            await asyncio.to_thread(wait_assigned, [a], settings, 120)
-            await publish_paced(settings, watcher, items[5:9])
-            b.start()
-            await asyncio.to_thread(wait_assigned, [a, b], settings)
-            await publish_paced(settings, watcher, items[9:])
-            await converge([a, b], expected)
-            a.stop()
-            await asyncio.to_thread(wait_assigned, [b], settings)
-            await converge([b], expected)
-        finally:
-            await watcher.stop()
+        await publish_paced(settings, items[:5])
+        b.stop()
+        await asyncio.to_thread(wait_assigned, [a], settings, 120)
+        await publish_paced(settings, items[5:9])
+        b.start()
+        await asyncio.to_thread(wait_assigned, [a, b], settings)
+        await publish_paced(settings, items[9:])
+        await converge([a, b], expected)
+        a.stop()
+        await asyncio.to_thread(wait_assigned, [b], settings)
+        await converge([b], expected)
 
     try:
         wait_assigned([a, b], settings)

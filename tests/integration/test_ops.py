@@ -37,13 +37,13 @@ from service.runtime.kafka_io import (
     NEWS,
     OBSERVATIONS,
     STATEMENTS,
+    TickWatcher,
     connection_options,
     ensure_topics,
 )
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import (
     Item,
-    TickWatcher,
     WorkerProcess,
     dev_items,
     free_port,

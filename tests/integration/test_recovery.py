@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from service.runtime.kafka_cli import fetch_state
-from service.runtime.kafka_io import Publisher, ensure_topics
+from service.runtime.kafka_io import Publisher, TickWatcher, ensure_topics
 from tests.integration.conftest import (
-    TickWatcher,
     WorkerProcess,
     assert_recovered_cleanly,
     free_port,
