@@ -27,7 +27,7 @@ from rich.table import Table
 
 from schemas.alerts import Alert, DeadLetter
 from schemas.common import AlertKind, UtcDatetime
-from schemas.events import SourceKind
+from schemas.events import NewsArticle, OfficialStatement, SourceKind
 from schemas.state import Commitment, RelationshipState
 from service.config import Settings
 from service.runtime.embedded import EmbeddedRuntime, IngestResult
@@ -531,7 +531,6 @@ def deadletter_redrive(
     the fixed copy in that file is sent instead. With --bootstrap, the dead letters are read from
     Kafka and the event is sent to its inbound topic (the dead letter stays on its topic).
     """
-    from schemas.codec import DecodeError, decode_event
 
     if fixed is not None and len(letter_ids) != 1:
         _fail("--with takes one dead letter id")
@@ -546,21 +545,9 @@ def deadletter_redrive(
     with _open(settings) as runtime:
         for letter_id in letter_ids:
             letter = _letter(runtime, letter_id)
-            try:
-                if fixed is not None:
-                    raw = fixed.read_bytes()
-                else:
-                    raw = (letter.original or "").encode("utf-8")
-                event = decode_event(raw, max_body_chars=settings.max_body_chars)
-            except OSError as exc:
-                _fail(f"--with {fixed}: cannot read ({exc.strerror})")
-            except DecodeError as exc:
+            event = _redrive_event(letter, _redrive_bytes(letter, fixed), fixed, settings)
+            if event is None:
                 failed += 1
-                hint = "" if fixed else "; fix it and pass --with FIXED.json"
-                err.print(
-                    f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}",
-                    highlight=False,
-                )
                 continue
             result = runtime.redrive(letter, event)
             if result.rejected:
@@ -580,10 +567,38 @@ def deadletter_redrive(
         raise typer.Exit(2)
 
 
-def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) -> None:
+def _redrive_bytes(letter: DeadLetter, fixed: Path | None) -> bytes:
+    """What to send again: the ``--with`` file, else the original bytes of the dead letter."""
     import base64
 
+    if fixed is not None:
+        try:
+            return fixed.read_bytes()
+        except OSError as exc:
+            _fail(f"--with {fixed}: cannot read ({exc.strerror})")
+    if letter.original is not None:
+        return letter.original.encode("utf-8")
+    return base64.b64decode(letter.original_b64 or "")
+
+
+def _redrive_event(
+    letter: DeadLetter, raw: bytes, fixed: Path | None, settings: Settings
+) -> NewsArticle | OfficialStatement | None:
+    """``raw`` validated as an event, or None after saying why it is still invalid."""
     from schemas.codec import DecodeError, decode_event
+
+    try:
+        return decode_event(raw, max_body_chars=settings.max_body_chars)
+    except DecodeError as exc:
+        hint = "" if fixed else "; fix it and pass --with FIXED.json"
+        err.print(
+            f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}", highlight=False
+        )
+        return None
+
+
+def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) -> None:
+    from schemas.codec import DecodeError
     from service.runtime.kafka_deadletters import redrive_event, redrive_observation
     from service.runtime.kafka_io import OBSERVATIONS
 
@@ -591,28 +606,20 @@ def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) ->
     chosen = [_kafka_letter(found, ident).letter for ident in letter_ids]
     failed = 0
     for letter in chosen:
-        try:
-            if fixed is not None:
-                raw = fixed.read_bytes()
-            elif letter.original is not None:
-                raw = letter.original.encode("utf-8")
-            else:
-                raw = base64.b64decode(letter.original_b64 or "")
-            if letter.topic == settings.topic(OBSERVATIONS):
-                # An observation a projector failed on: it goes back where it was read from.
+        raw = _redrive_bytes(letter, fixed)
+        if letter.topic == settings.topic(OBSERVATIONS):
+            # An observation a projector failed on: it goes back where it was read from.
+            try:
                 where = asyncio.run(redrive_observation(settings, raw, letter.key))
-                err.print(f"redriven {letter.dead_letter_id} to {where[0]}[{where[1]}]@{where[2]}")
+            except DecodeError as exc:
+                failed += 1
+                err.print(f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}")
                 continue
-            event = decode_event(raw, max_body_chars=settings.max_body_chars)
-        except OSError as exc:
-            _fail(f"--with {fixed}: cannot read ({exc.strerror})")
-        except DecodeError as exc:
+            err.print(f"redriven {letter.dead_letter_id} to {where[0]}[{where[1]}]@{where[2]}")
+            continue
+        event = _redrive_event(letter, raw, fixed, settings)
+        if event is None:
             failed += 1
-            hint = "" if fixed else "; fix it and pass --with FIXED.json"
-            err.print(
-                f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}",
-                highlight=False,
-            )
             continue
         try:
             topic, partition, offset = asyncio.run(redrive_event(settings, event))
