@@ -44,6 +44,7 @@ from faust.web import Request, Response, View
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from schemas.common import AlertKind, Dyad
+from schemas.state import RelationshipState
 from service.api.metrics import CONTENT_TYPE_LATEST
 from service.api.models import (
     AlertList,
@@ -289,44 +290,44 @@ def register_views(app: faust.App, monitor: Monitor) -> Ops:
             )
             return _model(self, body)
 
+    async def state_or_answer(
+        view: View, request: Request, dyad: str
+    ) -> RelationshipState | Response:
+        """The dyad's state (``?as_of=`` honoured), or the answer to send instead: 400 for a
+        bad parameter, the owning worker's answer when another worker holds the dyad, 404."""
+        try:
+            name = parse_dyad(dyad)
+            as_of = parse_as_of(request.query.get("as_of"))
+        except BadParameter as exc:
+            return _error(view, 400, str(exc))
+        routed = await _routed(
+            view, monitor, monitor.projections.name, name.encode("utf-8"), request
+        )
+        if routed is not None:
+            return routed
+        state = relationship_state(monitor, name, as_of)
+        if state is None:
+            return _error(view, 404, f"no relationship {name} is known")
+        return state
+
     @app.page("/relationships/{dyad}")
     class RelationshipView(View):
         async def get(self, request: Request, dyad: str) -> Response:
-            try:
-                name = parse_dyad(dyad)
-                as_of = parse_as_of(request.query.get("as_of"))
-            except BadParameter as exc:
-                return _error(self, 400, str(exc))
-            routed = await _routed(
-                self, monitor, monitor.projections.name, name.encode("utf-8"), request
-            )
-            if routed is not None:
-                return routed
-            state = relationship_state(monitor, name, as_of)
-            if state is None:
-                return _error(self, 404, f"no relationship {name} is known")
+            state = await state_or_answer(self, request, dyad)
+            if not isinstance(state, RelationshipState):
+                return state
             return _json_bytes(self, state.model_dump_json())
 
     @app.page("/relationships/{dyad}/commitments/{commitment_id}")
     class CommitmentView(View):
         async def get(self, request: Request, dyad: str, commitment_id: str) -> Response:
-            try:
-                name = parse_dyad(dyad)
-                as_of = parse_as_of(request.query.get("as_of"))
-            except BadParameter as exc:
-                return _error(self, 400, str(exc))
-            routed = await _routed(
-                self, monitor, monitor.projections.name, name.encode("utf-8"), request
-            )
-            if routed is not None:
-                return routed
-            state = relationship_state(monitor, name, as_of)
-            if state is None:
-                return _error(self, 404, f"no relationship {name} is known")
+            state = await state_or_answer(self, request, dyad)
+            if not isinstance(state, RelationshipState):
+                return state
             for commitment in state.commitments:
                 if commitment.id == commitment_id:
                     return _json_bytes(self, commitment.model_dump_json())
-            return _error(self, 404, f"no commitment {commitment_id!r} in {name}")
+            return _error(self, 404, f"no commitment {commitment_id!r} in {state.dyad}")
 
     @app.page("/alerts")
     class AlertsView(View):
