@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from schemas.common import Topic
 from schemas.observations import CommitmentKind, CommitmentObservation
 from schemas.state import Commitment
-from service.domain.extraction.topics import weak_terms
+from service.domain.extraction.topics import form_terms, weak_terms
 
 __all__ = [
     "MATCH_THRESHOLD",
@@ -111,6 +111,14 @@ def same_visit(a: Iterable[str], b: Iterable[str]) -> bool:
     return not (wa and wb and not wa & wb)
 
 
+def _different_forms(a: Iterable[str], b: Iterable[str]) -> bool:
+    """True when both term sets name what the commitment creates and share no such form
+    ("shipbuilding investment" / "shipbuilding working group")."""
+    forms = form_terms()
+    fa, fb = set(a) & forms, set(b) & forms
+    return bool(fa and fb and not fa & fb)
+
+
 def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
     """How alike an observation and a commitment are, 0..1 (module docstring for the formula).
 
@@ -123,6 +131,8 @@ def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
         if not same_visit(obs.key_terms, commitment.key_terms):
             return 0.0
         return round(TERM_WEIGHT + TOPIC_WEIGHT * topic_agreement(obs.topics, commitment.topics), 6)
+    if _different_forms(obs.key_terms, commitment.key_terms):
+        return 0.0
     terms = term_similarity(obs.key_terms, commitment.key_terms)
     if terms == 0.0:
         return 0.0

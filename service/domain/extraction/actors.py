@@ -25,13 +25,21 @@ from service.domain.extraction.sentences import nlp
 __all__ = ["Gazetteer", "Mention", "MentionKind", "gazetteer"]
 
 MentionKind = Literal[
-    "country", "demonym", "capital", "institution", "person", "official", "collective", "pronoun"
+    "country",
+    "demonym",
+    "capital",
+    "city",
+    "institution",
+    "person",
+    "official",
+    "collective",
+    "pronoun",
 ]
 
 GOVERNMENT_KINDS = frozenset(
     {"country", "capital", "institution", "person", "official", "collective", "pronoun"}
 )
-"""Mention kinds that can be the agent of a commitment (a demonym alone cannot)."""
+"""Mention kinds that can be the agent of a commitment (a demonym or a city alone cannot)."""
 
 _POSSESSIVE = {"'s", "’s", "'", "’"}
 
@@ -94,6 +102,7 @@ class Gazetteer:
             self._add("country", iso, entry.get("names", []))
             self._add("demonym", iso, entry.get("demonyms", []))
             self._add("capital", iso, entry.get("capitals", []))
+            self._add("city", iso, entry.get("cities", []))
             self._add("institution", iso, entry.get("institutions", []))
             self.country_names[iso] = entry["names"][0]
             if entry.get("demonyms"):

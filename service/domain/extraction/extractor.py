@@ -125,12 +125,12 @@ def _country_votes(
     votes: Counter[str] = Counter()
     first: dict[str, int] = {}
     for m in mentions:
-        if m.country:
+        if m.country and m.kind != "city":  # a city names a place, not a party
             votes[m.country] += 1
             first.setdefault(m.country, m.start)
     if event.headline:
         for m in gazetteer().mentions(nlp()(event.headline), offset=-1):
-            if m.country:
+            if m.country and m.kind != "city":
                 votes[m.country] += 1
                 first.setdefault(m.country, len(event.body) + 1)
     hints = list(event.countries or [])
@@ -178,6 +178,15 @@ def _agent(
                 j -= 1
             else:
                 break
+        head = group[0].start - sent.start
+        if (
+            group[0] is not m
+            and _IN_PHRASE.search(sent.text, 0, head)
+            and not _GOV_DELEGATES.search(sent.text, 0, head)
+        ):
+            # "Cricket officials from India and Canada agreed": the countries qualify someone
+            # else; only government delegates ("officials from X and Y") speak for them.
+            continue
         countries: set[str] = set()
         collective = False
         for g in group:
@@ -209,6 +218,21 @@ def _object_span(sent: Sentence, signal: Signal) -> tuple[int, int]:
 def _clean(text: str) -> str:
     text = _LEAD.sub("", text)
     return _TRAILING.sub("", text).strip()
+
+
+_OBJECT_GOES_ON = re.compile(
+    r"(?:\s+(?:on|last|this)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
+    r"|\s+on\s+\d{1,2}\s+[A-Za-z]+\b)?\s+(?=(?:to|for|on|in)\s+\w)",
+    re.I,
+)
+"""A date between a bare object and the words that say what it is about."""
+
+
+def _blank_text(text: str, local: list[Mention]) -> str:
+    """``text`` with the text of every actor mention of the sentence replaced by spaces."""
+    for m in local:
+        text = text.replace(m.text, " " * len(m.text))
+    return text
 
 
 def _blank_actors(text: str, offset: int, local: list[Mention]) -> str:
@@ -360,7 +384,7 @@ def _visits(
             rel = m.start - sent.start
             if (
                 rel >= t.start()
-                and m.kind in ("country", "capital")
+                and m.kind in ("country", "capital", "city")
                 and m.country in doc.dyad
                 and m.country != visitor.country
             ):
@@ -417,6 +441,13 @@ _IN_PHRASE = re.compile(
     r"\b(?:to|with|from|in|for|of|on|by|between|over|at|into|against)\s+(?:the\s+)?$", re.I
 )
 """A mention right after a preposition is not the subject ("the sale to Turkey was delayed")."""
+_GOV_DELEGATES = re.compile(
+    r"(?:^|[.;,:]\s*|\b(?:the|senior|top|government|both|two)\s+)"
+    r"(?:officials|negotiators|diplomats|delegations?|ministers|representatives|envoys)"
+    r"\s+(?:from|of)\s+(?:the\s+)?$",
+    re.I,
+)
+"""Government delegates named by their countries: "Officials from India and Canada agreed"."""
 _MET_AND = re.compile(
     r"\s+(?:met|spoke|talked|held talks|conferred|had talks)\b[^,.;]{0,50}?\band(?: also)?\s+", re.I
 )
@@ -507,6 +538,8 @@ def _commitments(
         parties, implicit = set(doc.dyad), True
     else:
         found = _agent(sent, local, signal, doc)
+        if found is not None and signal.kind == "arrival":
+            return []  # a leader or minister arriving is a visit (see _visits), not an object
         if found is None:
             subject = _subject_object(sent, text, signal, local) if signal.subject else None
             if subject is None:
@@ -534,6 +567,16 @@ def _commitments(
         kind_hint = Signal(signal.status, signal.start, signal.end, kind="agreement")
     if not obj:
         return []
+    if not key_terms(_blank_text(obj, local)):
+        # "inked a deal on Tuesday to co-produce patrol boats", "pledged $2 billion to help
+        # build ...": the object is only a noun or an amount; its content follows a date.
+        more = _OBJECT_GOES_ON.match(text, end)
+        if more:
+            more_end = clause_end(text, more.end())
+            rest = _without_partner(sent, text, local, more.end(), more_end).strip()
+            if rest:
+                obj = f"{obj} {rest}"
+                end = more_end
     kind = _kind(kind_hint, obj)
     if kind is CommitmentKind.AGREEMENT:
         items = _agreement_items(obj)
@@ -560,12 +603,8 @@ def _commitments(
     for item, title in zip(items, titles, strict=True):
         item_start = text.find(item, start)
         offset = sent.start + (item_start if item_start >= 0 else start)
-        if item_start >= 0:
-            blank = _blank_actors(item, offset, local)
-        else:  # the partner phrase was cut out of the middle: blank actors by their text
-            blank = item
-            for m in local:
-                blank = blank.replace(m.text, " " * len(m.text))
+        # when the partner phrase was cut out of the middle, blank actors by their text
+        blank = _blank_actors(item, offset, local) if item_start >= 0 else _blank_text(item, local)
         terms = key_terms(blank)
         if not terms:
             continue
@@ -602,7 +641,7 @@ def _engagement(
     cue = engagement(text)
     if cue is None:
         return None
-    countries = {m.country for m in local if m.country} | (
+    countries = {m.country for m in local if m.country and m.kind != "city"} | (
         set(doc.dyad) if any(m.kind == "collective" for m in local) else set()
     )
     if not set(doc.dyad) <= countries:
@@ -716,7 +755,7 @@ def extract(
         eng = _engagement(doc, sent, text, local, attr)
         if eng is not None:
             drafts.append(eng)
-        countries = {m.country for m in local if m.country and m.kind != "demonym"}
+        countries = {m.country for m in local if m.country and m.kind not in ("demonym", "city")}
         if any(m.kind == "collective" for m in local):
             countries |= set(dyad)
         if countries:

@@ -15,7 +15,7 @@ from functools import cache
 from schemas.common import Topic
 from service.domain.extraction.resources import load
 
-__all__ = ["key_terms", "topics_for", "weak_terms"]
+__all__ = ["form_terms", "key_terms", "topics_for", "weak_terms"]
 
 _WORD = re.compile(r"[a-z][a-z0-9_.’'-]*[a-z0-9]|[a-z]")
 
@@ -45,6 +45,13 @@ def _generic() -> frozenset[str]:
 def weak_terms() -> frozenset[str]:
     """Terms that identify a commitment only weakly (half weight in domain.identity)."""
     return frozenset(load("terms")["weak"])
+
+
+@cache
+def form_terms() -> frozenset[str]:
+    """Terms naming what a commitment creates (working group, investment, sale, ...): two
+    commitments naming different forms and no common one are different (domain.identity)."""
+    return frozenset(load("terms").get("forms", []))
 
 
 def topics_for(text: str) -> list[Topic]:
