@@ -5,10 +5,12 @@ Resolves, relative to ``published`` (a calendar date, UTC):
 * windows: "in the first|second|third|fourth|last week of March" (days 1-7, 8-14, 15-21, 22-28,
   last seven days), "early|mid|late March" (1-10, 11-20, 21-end), "in March [2026]" (whole month);
   a month without a year is the next such month on or after the publication month;
-* deadlines: "by the end of 2026|the year|March|next year", "by end-2026", "within the year",
+* deadlines: "by the end of 2026|the year|March|next year", "by end-2026", "by 2030",
+  "before the end of October", "within the year",
   "this year", "by March 31", "within 90 days|three months", "over the next three years|decade";
 * relative windows: "next week" (the Monday-Sunday week after publication), "next month" (the
-  calendar month after), "next year" (the calendar year after), "to|until March" (postponed to);
+  calendar month after), "next year" (the calendar year after; "from next year" is a start, not a
+  due), "in 2027" (that calendar year, when not past), "to|until March" (postponed to);
 * periods that hold until a date: "until|till August 18", "until the end of July", "through
   August 18", "for [another|a further|an additional] 90 days|three months", anchored on the
   weekday the sentence names ("agreed on Wednesday", the latest such day on or before
@@ -57,10 +59,13 @@ _PATTERN_TEXT: list[tuple[str, str]] = [
      rf"{_NUM} {_UNIT}"),
     ("over_next", r"\b(?:over|in|within) the (?:next|coming) "
      rf"(?:{_NUM} {_UNIT}|(?P<decade>decade))"),
-    ("next", r"\b(?:early |later |late )?next (?P<unit>week|month|year)\b"),
+    ("next", r"\b(?<!from )(?<!starting )(?<!beginning )(?:early |later |late )?"
+     r"next (?P<unit>week|month|year)\b"),
     ("end_next_year", r"\bby (?:the )?end of next year\b"),
     ("end_year", r"\bby (?:the )?end(?:-| of )(?:(?P<year>20\d\d)|(?:the |this )?year)\b"),
-    ("end_month", rf"\bby (?:the )?end(?:-| of ){_MONTH}{_YEAR}"),
+    ("end_month", rf"\b(?:by|before) (?:the )?end(?:-| of ){_MONTH}{_YEAR}"),
+    ("by_year", r"\b(?:by|before) (?P<year>20\d\d)\b(?!\s*[-–/])"),
+    ("in_year", r"\b(?:in|during|for|throughout) (?P<year>20\d\d)\b(?!\s*[-–/])"),
     ("this_year", r"\b(?:within|before the end of|later|by the end of) (?:the|this) year\b"
      r"|\bby year-end\b"),
     ("until_month", rf"\b(?:until|till|through) the end of {_MONTH}{_YEAR}"),
@@ -184,6 +189,13 @@ def _resolve(kind: str, m: re.Match[str], sentence: str, published: date) -> Due
     if kind == "end_month":
         year = _year_for(month, g["year"], published)
         return Due(end=_month_end(year, month), kind=DueKind.DEADLINE, text=text)
+    if kind == "by_year":
+        return Due(end=date(int(g["year"]), 12, 31), kind=DueKind.DEADLINE, text=text)
+    if kind == "in_year":
+        year = int(g["year"])
+        if year < published.year:  # "took effect in 2022": a past year is history, not a due
+            return None
+        return Due(start=date(year, 1, 1), end=date(year, 12, 31), kind=DueKind.WINDOW, text=text)
     if kind == "this_year":
         return Due(end=date(published.year, 12, 31), kind=DueKind.DEADLINE, text=text)
     if kind == "by_day":

@@ -87,7 +87,8 @@ IMPLICIT_AGENT_FACTOR = 0.9
 _LEAD = re.compile(r"^(?:\s|,|to\b|that\b|on\b|upon\b|with\b|of\b)+", re.I)
 _VISIT_START = re.compile(
     r"^(?:(?:the|his|her|their|its|an?|planned|proposed|official|state|upcoming|rescheduled)\s+)*"
-    r"(?:travel|visit|trip|fly|go|come|arrive|head)\w*\b",
+    r"(?:(?:travel|visit|trip|fly|go|come|arrive|head)\w*\b"
+    r"|lead\w*\s+(?:an?|the|his|her|its|their)\s+(?:[\w-]+\s+){0,2}delegation\b)",
     re.I,
 )
 _WORD_SPLIT = re.compile(r"[\w’'-]+")
@@ -140,6 +141,11 @@ def _country_votes(
         votes[code] += 2
         first.setdefault(code, len(event.body) + 2)
     ranked = sorted(votes, key=lambda c: (-votes[c], first[c]))
+    if len(ranked) == 1:
+        # one country named: a city of another may name the partner ("a port in Davao")
+        cities = [m.country for m in mentions if m.kind == "city" and m.country != ranked[0]]
+        if cities:
+            ranked.append(Counter(cities).most_common(1)[0][0])
     if len(ranked) < 2:
         return None
     a, b = ranked[0], ranked[1]
