@@ -224,3 +224,202 @@ def test_any_text_extracts_without_error(words: list[str]) -> None:
         assert body[start:end] == o.evidence.sentence
         if isinstance(o, CommitmentObservation):
             assert o.key_terms and o.signal is not CommitmentStatus.LAPSED
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "word"),
+    [
+        (
+            "Japan and India inked a deal on Tuesday to co-produce patrol boats.",
+            "fulfilled",
+            "boat",
+        ),
+        (
+            "Japan and India sealed a deal to co-produce unmanned ground vehicles.",
+            "fulfilled",
+            "vehicle",
+        ),
+        ("India ratified the social security agreement with Japan.", "fulfilled", "social"),
+        ("Japan and India signed a letter of intent on green hydrogen.", "fulfilled", "hydrogen"),
+        (
+            "Brazil and Chile launched a joint fund for small businesses on Friday.",
+            "fulfilled",
+            "business",
+        ),
+        (
+            "Germany and Poland set up a joint commission on border infrastructure last week.",
+            "fulfilled",
+            "infrastructure",
+        ),
+        ("Japan and Canada announced plans to build a joint battery plant.", "agreed", "battery"),
+        (
+            "The two leaders welcomed the conclusion of negotiations on an economic partnership "
+            "agreement between Japan and Canada.",
+            "agreed",
+            "economic",
+        ),
+        (
+            "Japan and Canada welcomed the signing of an agreement on fisheries.",
+            "fulfilled",
+            "fish",
+        ),
+        (
+            "Japan and Canada look forward to the launch of a critical minerals dialogue.",
+            "proposed",
+            "critical_minerals",
+        ),
+        (
+            "Japan and Canada agreed in principle to a reciprocal access agreement.",
+            "agreed",
+            "reciprocal",
+        ),
+        (
+            "Japan and Canada will sign a reciprocal access agreement next week.",
+            "proposed",
+            "reciprocal",
+        ),
+        (
+            "Japan and Canada will hold a two-plus-two ministerial meeting in Tokyo next month.",
+            "under_discussion",
+            "two-plus-two",
+        ),
+        (
+            "Japan and India held the third round of negotiations on a critical minerals pact.",
+            "under_discussion",
+            "critical_minerals",
+        ),
+        (
+            "Japan and Canada are discussing a social security agreement.",
+            "under_discussion",
+            "social",
+        ),
+        ("Japan pledged $2 billion to help Canada build gas terminals.", "agreed", "terminal"),
+        (
+            "Japan and Canada renewed their fisheries agreement for five years.",
+            "agreed",
+            "fish",
+        ),
+        ("Japan shelved plans for a joint lunar rover with Canada.", "paused", "rover"),
+        ("Japan delayed the purchase of Canadian surveillance aircraft.", "postponed", "aircraft"),
+        ("Ottawa has offered to remove the tariff on Japanese cars.", "proposed", "tariff"),
+        (
+            "Japan and Canada said the joint ground station is already in operation.",
+            "in_progress",
+            "ground",
+        ),
+        (
+            "Japan and Canada said the tariff on Japanese cars was removed on Monday.",
+            "fulfilled",
+            "tariff",
+        ),
+        ("Japan handed over the first two patrol aircraft to Canada.", "fulfilled", "aircraft"),
+        (
+            "Japan and Canada said a team of engineers arrived in Vancouver.",
+            "fulfilled",
+            "engineer",
+        ),
+        (
+            "India and Japan broke ground on the semiconductor plant in Gujarat.",
+            "in_progress",
+            "semiconductor",
+        ),
+        (
+            "India took delivery of the first two amphibious aircraft from Japan.",
+            "fulfilled",
+            "aircraft",
+        ),
+        (
+            "The US State Department approved the possible sale of 40 F-16 jets to Turkey.",
+            "agreed",
+            "jet",
+        ),
+    ],
+)
+def test_general_phrasings_of_commitments(body: str, status: str, word: str) -> None:
+    found = commitments(body)
+    assert found, body
+    assert found[0].signal.value == status, (body, found[0])
+    assert any(word in t for t in found[0].key_terms), found[0].key_terms
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Hockey officials from Japan and Canada agreed to play a friendly series in 2027.",
+        "Business leaders from Japan and India agreed to invest more in each other's markets.",
+        "Russia launched drones at a power plant in Ukraine overnight.",
+        "The Japanese Prime Minister delivered a speech to the Indian parliament.",
+        "Japan has not lifted its ban on Indian mangoes.",
+        "The central bank released data showing trade with Japan rose.",
+        "Analysts said Japan and Canada could benefit from closer ties.",
+    ],
+)
+def test_no_commitment_in_these_sentences(body: str) -> None:
+    assert commitments(body) == []
+
+
+def test_officials_of_two_countries_speak_for_them() -> None:
+    (found,) = commitments(
+        "Officials from Japan and India agreed to expand the currency swap line."
+    )
+    assert found.signal is CommitmentStatus.AGREED
+    assert found.dyad == "IN-JP"
+
+
+def test_could_set_up_is_a_proposal_not_a_fact() -> None:
+    (found,) = commitments("India and Japan could set up a joint fund for semiconductor research.")
+    assert found.signal is CommitmentStatus.PROPOSED
+
+
+def test_visit_to_a_city_of_the_other_country() -> None:
+    (visit,) = commitments("The Japanese Prime Minister will visit Vancouver in May.")
+    assert visit.kind is CommitmentKind.VISIT
+    assert visit.title == "Japanese Prime Minister's visit to Canada"
+    assert visit.due is not None and visit.due.end == date(2026, 5, 31)
+
+
+def test_city_names_the_partner_only_when_one_country_is_named() -> None:
+    (found,) = commitments("Japan will help build a container port in Chittagong.")
+    assert found.dyad == "BD-JP"
+    # a venue in a third country does not change the dyad of two named countries
+    (other,) = commitments(
+        "India and Canada agreed to restore visa services, officials said in Osaka."
+    )
+    assert other.dyad == "CA-IN"
+
+
+def test_leading_a_delegation_is_a_visit() -> None:
+    (visit,) = commitments("Canada's Trade Minister plans to lead a business delegation to Mumbai.")
+    assert visit.kind is CommitmentKind.VISIT
+    assert visit.signal is CommitmentStatus.PROPOSED
+
+
+@pytest.mark.parametrize(
+    ("body", "start", "end"),
+    [
+        (
+            "India and Japan agreed to raise trade to 50 billion dollars by 2030.",
+            None,
+            date(2030, 12, 31),
+        ),
+        (
+            "India and Japan will hold a joint naval exercise in 2027.",
+            date(2027, 1, 1),
+            date(2027, 12, 31),
+        ),
+        (
+            "India and Japan agreed to open a consulate before the end of October.",
+            None,
+            date(2026, 10, 31),
+        ),
+    ],
+)
+def test_year_and_month_deadlines(body: str, start: date | None, end: date) -> None:
+    (found,) = commitments(body)
+    assert found.due is not None
+    assert (found.due.start, found.due.end) == (start, end)
+
+
+def test_from_next_year_is_a_start_not_a_due() -> None:
+    (found,) = commitments("Japan will supply more LNG to India from next year.")
+    assert found.due is None

@@ -252,6 +252,10 @@ def _news(event_id: str, body: str, day: int = 3) -> NewsArticle:
             "India and Canada are negotiating a uranium supply deal.",
             "India and Canada signed an agreement on the long-term supply of uranium.",
         ),
+        (
+            "India and Japan agreed to build a high-speed rail line between two cities.",
+            "Construction of the India-Japan high-speed railway is under way.",
+        ),
     ],
 )
 def test_paraphrases_across_articles_are_one_commitment(first: str, second: str) -> None:
@@ -273,3 +277,13 @@ def test_visit_by_title_and_by_bare_minister_are_one_visit() -> None:
     assert planned.title == "Japanese Foreign Minister's visit to Australia"
     assert match(again, [build(planned, 0)]) is not None
     assert match(other, [build(planned, 0)]) is None  # another visitor of the same country
+
+
+def test_same_subject_different_forms_are_different_commitments() -> None:
+    (invest,) = commitments_of(
+        _news("f-1", "South Korea pledged to invest 150 billion dollars in US shipbuilding.")
+    )
+    (group,) = commitments_of(
+        _news("f-2", "South Korea and the United States will set up a shipbuilding working group.")
+    )
+    assert match(group, [build(invest, 0)]) is None, (invest.key_terms, group.key_terms)
