@@ -423,3 +423,33 @@ def test_year_and_month_deadlines(body: str, start: date | None, end: date) -> N
 def test_from_next_year_is_a_start_not_a_due() -> None:
     (found,) = commitments("Japan will supply more LNG to India from next year.")
     assert found.due is None
+
+
+def test_agreeing_on_a_need_is_no_commitment() -> None:
+    assert commitments("Japan and India agreed on the need to strengthen maritime security.") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (
+            "It was agreed that India and Japan would set up a maritime dialogue.",
+            "agreed",
+        ),
+        (
+            "The currency swap arrangement between Japan and India has been extended until 2028.",
+            "agreed",
+        ),
+        (
+            "Talks between Japan and India on a nuclear deal collapsed over liability rules.",
+            "reversed",
+        ),
+    ],
+)
+def test_passive_and_nominal_forms(body: str, status: str) -> None:
+    (found,) = commitments(body)
+    assert found.signal.value == status
+
+
+def test_a_market_collapse_is_no_reversal() -> None:
+    assert commitments("Oil prices collapsed after Japan and India announced the deal.") == []
