@@ -23,33 +23,45 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 # (metric, least value) per split; see docs/extraction.md "Thresholds".
 THRESHOLDS: dict[str, dict[str, float]] = {
-    # measured (2026-11): P 0.977, R 0.955, status 1.000, due 1.000, identity 0.997, links 1.000
+    # measured (2026-11, second round): P 1.000, R 0.978, status 1.000, due 1.000, identity
+    # 1.000, links 1.000 (before: P 0.977, R 0.955, identity 0.997)
     "train": {
-        "precision": 0.93,
-        "recall": 0.90,
+        "precision": 0.95,
+        "recall": 0.93,
         "status_accuracy": 0.95,
         "due_accuracy": 0.95,
         "identity_accuracy": 0.97,
         "link_recall": 0.90,
     },
-    # measured: P 1.000, R 0.969, status 1.000, due 1.000, identity 0.996, links 1.000
+    # measured: P 1.000, R 1.000, status 1.000, due 1.000, identity 1.000, links 1.000
     "test": {
         "precision": 0.93,
-        "recall": 0.90,
+        "recall": 0.93,
         "status_accuracy": 0.93,
         "due_accuracy": 0.93,
         "identity_accuracy": 0.97,
         "link_recall": 0.90,
     },
     # corpus/heldout.jsonl, written after the rules were settled, never tuned on.
-    # measured: P 0.920, R 0.676, status 1.000, due 1.000, identity 0.971, links 0.857
+    # measured: P 0.938, R 0.882, status 1.000, due 0.967, identity 0.969, links 0.857 (second
+    # round; its misses had been read once to list the known gaps, see docs/extraction.md)
     "heldout": {
         "precision": 0.85,
-        "recall": 0.60,
+        "recall": 0.80,
         "status_accuracy": 0.90,
         "due_accuracy": 0.90,
         "identity_accuracy": 0.93,
         "link_recall": 0.70,
+    },
+    # corpus/heldout2.jsonl, written and scored before the second round, never tuned on.
+    # measured: P 0.851, R 0.645, status 0.975, due 0.925, identity 1.000 (59 pairs), links 3/3
+    "heldout2": {
+        "precision": 0.80,
+        "recall": 0.58,
+        "status_accuracy": 0.90,
+        "due_accuracy": 0.85,
+        "identity_accuracy": 0.93,
+        "link_recall": 0.66,
     },
 }
 
@@ -93,10 +105,19 @@ def test_corpus_metrics_hold(report: Report, split: str) -> None:
     assert not low, low
 
 
-def test_heldout_metrics_hold() -> None:
-    scores = evaluate(_records("heldout.jsonl")).splits["test"].as_dict()
-    low = {k: (scores[k], v) for k, v in THRESHOLDS["heldout"].items() if scores[k] < v}
+@pytest.mark.parametrize("name", ["heldout", "heldout2"])
+def test_heldout_metrics_hold(name: str) -> None:
+    scores = evaluate(_records(f"{name}.jsonl")).splits["test"].as_dict()
+    low = {k: (scores[k], v) for k, v in THRESHOLDS[name].items() if scores[k] < v}
     assert not low, low
+
+
+def test_heldout2_size() -> None:
+    records = _records("heldout2.jsonl")
+    sentences = [s for r in records for s in r["sentences"]]
+    assert len(records) >= 15
+    assert len(sentences) >= 60
+    assert {r["split"] for r in records} == {"test"}
 
 
 def test_extraction_stays_fast(report: Report) -> None:

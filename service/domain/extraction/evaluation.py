@@ -285,9 +285,8 @@ def evaluate(records: list[dict[str, Any]]) -> Report:
                 scores.due_right += _due_right(p, g)
                 if not status_ok:
                     got_status = f"{p.signal.value}/{p.denies.value if p.denies else '-'}"
-                    mistakes.append(
-                        f"STATUS {art.event.event_id}: {g.status} -> {got_status} | {text}"
-                    )
+                    where = f"STATUS {art.event.event_id}"
+                    mistakes.append((art.split, f"{where}: {g.status} -> {got_status} | {text}"))
                 if not _due_right(p, g):
                     got = (p.due.start, p.due.end) if p.due else None
                     where = f"DUE {art.event.event_id}"
