@@ -12,8 +12,11 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -94,6 +97,18 @@ def _dyad(value: str) -> str:
         return TypeAdapter(Dyad).validate_python(value)
     except ValidationError as exc:
         _fail(f"DYAD {value!r}: {exc.errors()[0]['msg']}")
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
+    """While inside, Ctrl-C (SIGINT) asks the work to stop at the next event boundary instead of
+    interrupting it; yields the question to ask. The previous handler is restored on exit."""
+    asked = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: asked.set())
+    try:
+        yield asked.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _alert_kind(value: str) -> AlertKind:
@@ -274,8 +289,8 @@ def ingest(
     opts = _text_options(kind, source, published_at, title, issuer, issuer_country, source_kind)
     origins: dict[str, tuple[str, int | None]] = {}
     items = _read(paths, opts, settings, origins)
-    with _open(settings) as runtime:
-        result = runtime.ingest(items, origins=origins)
+    with _open(settings) as runtime, _stop_on_ctrl_c() as stop:
+        result = runtime.ingest(items, origins=origins, stop=stop)
     if json_out:
         for alert in result.alerts:
             print(alert.model_dump_json())

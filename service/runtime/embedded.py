@@ -202,19 +202,24 @@ class EmbeddedRuntime:
         items: Iterable[InboundEvent | Rejected],
         *,
         origins: Mapping[str, tuple[str, int | None]] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> IngestResult:
         """Store each event with its effects (one transaction per event); dead-letter rejects.
 
         An event the domain code fails on is dead-lettered with the reason (``extraction
         failed: ...`` or ``projection failed: ...``; its transaction is rolled back) and the rest
         go on; ``origins`` (event id -> file, line, as filled by ``read_inputs``) locates it.
-        Ctrl-C stops between events: the event in progress is rolled back, the result says
-        ``interrupted`` and counts what was stored.
+        ``stop`` is asked before each event; when it answers True the ingest ends there (the
+        CLI's Ctrl-C), the result says ``interrupted`` and counts exactly what was stored. A
+        KeyboardInterrupt raised inside an event rolls that event back.
         """
         result = IngestResult()
         try:
             with self.writing():
                 for item in items:
+                    if stop is not None and stop():
+                        result.interrupted = True
+                        break
                     if isinstance(item, Rejected):
                         result.rejected.append(self.dead_letter(item))
                         continue
