@@ -381,7 +381,7 @@ def alerts(
     dyad = _dyad(dyad) if dyad else None
     kind = _alert_kind(kind_name) if kind_name else None
     if follow and not bootstrap:
-        _fail("--follow reads the Kafka alert stream: give --bootstrap HOST:PORT")
+        bootstrap = _settings(data_dir).bootstrap  # --follow reads Kafka: the configured broker
     if bootstrap:
         from service.runtime.kafka_cli import read_alerts
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,6 @@ def test_replay_reports_identical_state(tmp_path, shared):
         (["state", "CA"], "two ISO codes"),
         (["state", "CA-XX"], "unknown country code"),
         (["state", "CA-IN", "--as-of", "yesterday"], "--as-of"),
-        (["alerts", "--follow"], "--bootstrap"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(tmp_path, args, message):
@@ -224,3 +224,16 @@ def test_unreachable_broker_says_how_to_get_one(tmp_path, shared):
     done = cli("publish", str(shared / "data" / "dev_events.jsonl"), "--bootstrap", "127.0.0.1:9")
     assert done.returncode == 1
     assert "is a broker running?" in done.stderr and "scripts/kafka start" in done.stderr
+
+
+def test_follow_without_bootstrap_uses_the_configured_broker(tmp_path):
+    env = {**os.environ, "BILATERAL_MONITOR_BOOTSTRAP": "127.0.0.1:9"}
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "alerts", "--follow", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 1
+    assert "127.0.0.1:9" in done.stderr and "is a broker running?" in done.stderr
