@@ -56,6 +56,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="machine-readable JSON ou
 
 
 class Kind(StrEnum):
+    """What a ``.txt`` input is."""
+
     news = "news"
     statement = "statement"
 

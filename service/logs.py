@@ -21,6 +21,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC, ISO 8601), level, logger, message, trace fields."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON line."""
         line: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),

@@ -31,6 +31,8 @@ _REF = "#/components/schemas/{model}"
 
 @dataclass(frozen=True)
 class Param:
+    """A path or query parameter of a view, as documented in the OpenAPI file."""
+
     name: str
     where: str  # "path" | "query"
     description: str

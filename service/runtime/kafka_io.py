@@ -174,10 +174,14 @@ class TickWatcher:
 
     settings: Settings
     seen: dict[int, set[datetime]] = field(default_factory=lambda: defaultdict(set))
+    from_beginning: bool = False
     _consumer: AIOKafkaConsumer | None = None
     _task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Start following the observations topic from its current end (every tick sent after
+        this returns is seen), or from its beginning with ``from_beginning`` (to check events
+        already published). Raises aiokafka.errors.KafkaError when the broker is unreachable."""
         name = self.settings.topic(OBSERVATIONS)
         self._consumer = AIOKafkaConsumer(
             enable_auto_commit=False, **connection_options(self.settings)
@@ -185,7 +189,12 @@ class TickWatcher:
         await self._consumer.start()
         tps = [TopicPartition(name, p) for p in range(self.settings.partitions)]
         self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
+        if self.from_beginning:
+            await self._consumer.seek_to_beginning(*tps)
+        else:
+            await self._consumer.seek_to_end(*tps)
+        for tp in tps:  # fix the start positions before anything is published
+            await self._consumer.position(tp)
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -197,6 +206,8 @@ class TickWatcher:
                     self.seen[record.partition].add(item.at)
 
     async def wait_for(self, at: datetime, timeout: float = 60.0) -> None:
+        """Return once an event-time tick at ``at`` is on every partition; TimeoutError after
+        ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not all(at in self.seen[p] for p in range(self.settings.partitions)):
             if time.monotonic() > deadline:
@@ -204,6 +215,7 @@ class TickWatcher:
             await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
+        """Stop following and close the consumer."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

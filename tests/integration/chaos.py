@@ -162,7 +162,7 @@ def run_chaos(
                         log(f"  after event {n}: SIGKILL worker {victim.port} (#{report.kills})")
                         await asyncio.sleep(rng.uniform(0.0, 1.5))
                         victim.start()
-            watcher = TickWatcher(settings)
+            watcher = TickWatcher(settings, from_beginning=True)  # events already published
             await watcher.start()
             try:
                 deadline = time.monotonic() + 600

@@ -113,7 +113,7 @@ def test_broker_stop_and_start_mid_stream(tmp_path: Path) -> None:
             await asyncio.sleep(2.0)
             await asyncio.to_thread(broker.run, "start", "--keep")
             await publishing
-            watcher = TickWatcher(settings)
+            watcher = TickWatcher(settings, from_beginning=True)  # events already published
             await watcher.start()
             try:
                 for item in items:

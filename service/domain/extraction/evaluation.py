@@ -151,27 +151,33 @@ class Scores:
 
     @property
     def precision(self) -> float:
+        """Matched predictions over predictions."""
         return self._ratio(self.paired, self.predicted)
 
     @property
     def recall(self) -> float:
+        """Matched labels over labels."""
         return self._ratio(self.paired, self.gold)
 
     @property
     def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
     def status_accuracy(self) -> float:
+        """Right statuses over matched mentions."""
         return self._ratio(self.status_right, self.paired)
 
     @property
     def due_accuracy(self) -> float:
+        """Right due windows over matched mentions."""
         return self._ratio(self.due_right, self.paired)
 
     @property
     def identity_accuracy(self) -> float:
+        """Mention pairs judged right (same linked, different kept apart) over all pairs."""
         return self._ratio(self.same_linked + self.other_apart, self.same_pairs + self.other_pairs)
 
     @property
