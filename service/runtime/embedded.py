@@ -14,7 +14,6 @@ for the first instead of failing half-way with "database is locked" (readers nev
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import hashlib
 import json
@@ -529,8 +528,3 @@ class EmbeddedRuntime:
             "alerts": len(new_ids),
             "alert_ids_equal": set(new_ids) == set(before_alerts),
         }
-
-
-def original_b64(raw: bytes) -> str:
-    """Base64 text of bytes that are not UTF-8 (for DeadLetter.original_b64)."""
-    return base64.b64encode(raw).decode("ascii")
