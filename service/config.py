@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     live_clock_idle_seconds: float = Field(
         60.0, ge=0.0, description="inbound quiet time before a live tick may pass event time"
     )
+    recovery_stall_seconds: float = Field(
+        60.0,
+        ge=0.0,
+        description="table recovery without progress for this long is restarted, and the worker "
+        "process re-executed after twice as long; 0 disables the watchdog",
+    )
     log_json: bool = Field(False, description="log JSON lines instead of text")
 
     def topic(self, name: str) -> str:

@@ -75,6 +75,11 @@ class Metrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        self.recovery_stalls = Counter(
+            "bilateral_recovery_stalls_total",
+            "Table recoveries restarted by the watchdog after making no progress.",
+            registry=r,
+        )
         self.lag = Gauge(
             "bilateral_consumer_lag_messages",
             "End offset minus committed offset, per topic and partition.",

@@ -73,6 +73,7 @@ from service.runtime.kafka_io import (
     dead_letter_for,
     ssl_context,
 )
+from service.runtime.watchdog import RecoveryWatchdog
 
 __all__ = ["Monitor", "create_app", "live_tick_at"]
 
@@ -522,5 +523,13 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         async def live_clock() -> None:
             await monitor.live_tick()
 
-    register_views(app, monitor)
+    ops = register_views(app, monitor)
+    # A dependency of the app, not an app.service: those start only after the first recovery.
+    app.add_dependency(
+        RecoveryWatchdog(
+            monitor,
+            stall_seconds=settings.recovery_stall_seconds,
+            broker_ok=ops.broker_reachable,
+        )
+    )
     return app
