@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,11 @@ def kafka_bootstrap() -> Iterator[str]:
 
 
 def unique_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> Settings:
-    """Settings with a fresh topic prefix and app id (4 partitions, memory store)."""
+    """Settings with a fresh topic prefix and app id (4 partitions, memory store).
+
+    The recovery watchdog acts after 15 s without progress (60 s in production), so a worker
+    caught in faust's recovery stall heals well within the tests' assignment deadlines.
+    """
     tag = uuid.uuid4().hex[:10]
     values: dict[str, Any] = {
         "bootstrap": bootstrap,
@@ -65,6 +70,7 @@ def unique_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> Setting
         "store": "memory://",
         "data_dir": data_dir,
         "web_host": "127.0.0.1",
+        "recovery_stall_seconds": 15.0,
     }
     values.update(overrides)
     return Settings(**values)
@@ -128,6 +134,9 @@ class WorkerProcess:
                 "BILATERAL_MONITOR_LIVE_CLOCK_SECONDS": str(self.settings.live_clock_seconds),
                 "BILATERAL_MONITOR_SESSION_TIMEOUT_SECONDS": str(
                     self.settings.session_timeout_seconds
+                ),
+                "BILATERAL_MONITOR_RECOVERY_STALL_SECONDS": str(
+                    self.settings.recovery_stall_seconds
                 ),
             }
         )
@@ -199,13 +208,29 @@ RECOVERY_TROUBLE = (
     "No event received for active tp",  # recovery waiting for offsets it does not get
     "Recovery has no remaining offsets to fetch",
 )
+STALL_HEALED = "table recovery made no progress"
+"""The recovery watchdog's ERROR line (service.runtime.watchdog): a stall it then healed."""
 
 
 def assert_recovered_cleanly(worker: WorkerProcess) -> None:
-    """Fail when the worker's log shows a table recovery problem (see ``RECOVERY_TROUBLE``)."""
+    """Fail when the worker's log shows a table recovery problem (see ``RECOVERY_TROUBLE``).
+
+    A stall the recovery watchdog healed (its ERROR line is in the log) is the designed
+    behaviour, not a failure: the waiting lines it explains are allowed, and a warning in the
+    pytest summary reports it. Undecodable changelog records always fail.
+    """
     text = worker.log_path.read_text(errors="replace") if worker.log_path.exists() else ""
-    bad = [line for line in text.splitlines() if any(t in line for t in RECOVERY_TROUBLE)]
+    lines = text.splitlines()
+    healed = sum(STALL_HEALED in line for line in lines)
+    trouble = RECOVERY_TROUBLE[:1] if healed else RECOVERY_TROUBLE
+    bad = [line for line in lines if any(t in line for t in trouble)]
     assert not bad, f"worker {worker.port}: {len(bad)} recovery problems, first: {bad[0]}"
+    if healed:
+        warnings.warn(
+            f"worker {worker.port}: the recovery watchdog healed {healed} stalled table "
+            f"recovery(ies); see {worker.log_path}",
+            stacklevel=2,
+        )
 
 
 def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: float = 120) -> None:

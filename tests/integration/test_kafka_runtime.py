@@ -278,12 +278,6 @@ def test_http_errors(scenario: Scenario) -> None:
     assert scenario.errors["bad_dyad"].startswith("ValueError"), scenario.errors
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent: after a peer leaves, the surviving worker's faust table recovery can "
-    "wait forever on changelog partitions ('No event received for active tp ... since recovery "
-    "start'); seen in about 1 run in 5 on this machine. Most runs pass (XPASS).",
-)
 def test_restart_a_worker_mid_stream(kafka_bootstrap: str, shared: Path, tmp_path: Path) -> None:
     """Stop one of two workers mid-stream, publish on, start it again; then stop the other.
 
