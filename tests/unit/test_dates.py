@@ -29,6 +29,10 @@ FEB_8 = date(2026, 2, 8)
         ("an agreement within the year", date(2026, 3, 27), None, date(2026, 12, 31), "deadline"),
         ("by end-2027", FEB_8, None, date(2027, 12, 31), "deadline"),
         ("by March 31", FEB_8, None, date(2026, 3, 31), "deadline"),
+        ("before March 31", FEB_8, None, date(2026, 3, 31), "deadline"),
+        ("a framework by 1 April", FEB_8, None, date(2026, 4, 1), "deadline"),
+        ("by the 1st of April 2027", FEB_8, None, date(2027, 4, 1), "deadline"),
+        ("ratified before 30 Jan.", FEB_8, None, date(2027, 1, 30), "deadline"),
         ("within 30 days", FEB_8, None, date(2026, 3, 10), "deadline"),
         ("within three months", FEB_8, None, date(2026, 5, 8), "deadline"),
         ("until August 18", date(2026, 5, 21), None, date(2026, 8, 18), "until"),
@@ -62,3 +66,4 @@ def test_offsets_and_order() -> None:
 def test_no_date_and_invalid_date() -> None:
     assert find_dues("The two sides agreed to continue talks.", FEB_8) == []
     assert find_dues("until February 30", FEB_8) == []
+    assert find_dues("by 31 April", FEB_8) == []

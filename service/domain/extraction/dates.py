@@ -7,7 +7,8 @@ Resolves, relative to ``published`` (a calendar date, UTC):
   a month without a year is the next such month on or after the publication month;
 * deadlines: "by the end of 2026|the year|March|next year", "by end-2026", "by 2030",
   "before the end of October", "within the year",
-  "this year", "by March 31", "within 90 days|three months", "over the next three years|decade";
+  "this year", "by|before March 31", "by 1 April", "by the 1st of April 2027",
+  "within 90 days|three months", "over the next three years|decade";
 * relative windows: "next week" (the Monday-Sunday week after publication), "next month" (the
   calendar month after), "next year" (the calendar year after; "from next year" is a start, not a
   due), "in 2027" (that calendar year, when not past), "to|until March" (postponed to);
@@ -69,7 +70,9 @@ _PATTERN_TEXT: list[tuple[str, str]] = [
     ("this_year", r"\b(?:within|before the end of|later|by the end of) (?:the|this) year\b"
      r"|\bby year-end\b"),
     ("until_month", rf"\b(?:until|till|through) the end of {_MONTH}{_YEAR}"),
-    ("by_day", rf"\bby {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}"),
+    ("by_day", rf"\b(?:by|before) {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}"),
+    ("by_day", rf"\b(?:by|before) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? "
+     rf"{_MONTH}{_YEAR}"),
     ("within", rf"\bwithin (?:the next )?{_NUM} {_UNIT}"),
     ("month", rf"\b(?:in|during|by|for|to|until) {_MONTH}{_YEAR}\b(?!\s*\d)"),
 ]  # fmt: skip
