@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     live_clock_idle_seconds: float = Field(
         60.0, ge=0.0, description="inbound quiet time before a live tick may pass event time"
     )
+    changelog_max_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="largest table record (a dyad's projection) a worker may write: the "
+        "changelog topics' max.message.bytes and the producer's request limit",
+    )
     recovery_stall_seconds: float = Field(
         60.0,
         ge=0.0,

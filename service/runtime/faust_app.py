@@ -18,7 +18,8 @@ Agents (the semantics are those of the embedded runtime, :mod:`service.runtime.e
     an observation loads its dyad's ``DyadProjection`` (table ``projections``), advances it to
     ``max(partition clock, evidence.published_at)`` (the embedded runtime's ``max(clock,
     published_at)``: the event's own tick follows its observations), appends the observation to
-    the dyad's log (table ``observation_log``), applies it, or refolds the log when it is late,
+    the dyad's log (table ``observation_log``, in segments of ``LOG_SEGMENT`` observations so a
+    write never grows with the dyad's history), applies it, or refolds the log when it is late,
     saves, and sends the new alerts keyed by dyad with ``emitted_at`` = wall-clock now. A tick
     with ``dyad`` None advances every dyad that lives on the tick's partition (table
     ``partitions``: clock and dyads of each partition). Alert ids already emitted by a dyad are
@@ -75,11 +76,22 @@ from service.runtime.kafka_io import (
 )
 from service.runtime.watchdog import RecoveryWatchdog
 
-__all__ = ["Monitor", "create_app", "live_tick_at"]
+__all__ = ["Monitor", "StateTooLarge", "create_app", "live_tick_at"]
 
 log = logging.getLogger(__name__)
 
 Observation = CommitmentObservation | EngagementObservation
+
+
+class StateTooLarge(ValueError):
+    """A table record would exceed ``Settings.changelog_max_bytes``."""
+
+
+RECORD_OVERHEAD = 64 * 1024
+"""Bytes kept free below ``changelog_max_bytes`` for the key, headers and batch framing."""
+
+LOG_SEGMENT = 100
+"""Observations per segment of a dyad's log in the ``observation_log`` table (about 80 KB)."""
 
 RECEIVED_AT = "bilateral-received-at"
 """Kafka header of observations and event-time ticks: wall-clock time (Unix seconds) at which the
@@ -184,16 +196,77 @@ class Monitor:
         return None if raw is None else DyadProjection.from_dict(json.loads(raw))
 
     def save(self, proj: Any) -> None:
-        """Store a ``DyadProjection`` (JSON of ``to_dict``); update the commitments gauge."""
-        self.projections[proj.dyad.encode("utf-8")] = json.dumps(
-            proj.to_dict(), separators=(",", ":")
-        ).encode("utf-8")
+        """Store a ``DyadProjection`` (JSON of ``to_dict``); update the commitments gauge.
+
+        Raises :class:`StateTooLarge`, storing nothing, when the record would exceed
+        ``settings.changelog_max_bytes`` (less ``RECORD_OVERHEAD``): sending it would crash
+        faust's producer and with it the worker, on every restart. The projector dead-letters
+        the message that caused it instead and goes on.
+        """
+        raw = json.dumps(proj.to_dict(), separators=(",", ":")).encode("utf-8")
+        limit = self.settings.changelog_max_bytes - RECORD_OVERHEAD
+        if len(raw) > limit:
+            raise StateTooLarge(
+                f"the projection of {proj.dyad} would be {len(raw)} bytes, above the "
+                f"{limit} a changelog record may hold (raise changelog_max_bytes)"
+            )
+        self.projections[proj.dyad.encode("utf-8")] = raw
         self.metrics.set_commitments(proj.snapshot())
 
     def log_of(self, dyad: str) -> list[Observation]:
-        """The observation log of ``dyad`` in arrival order (decoded)."""
+        """The observation log of ``dyad`` in arrival order (decoded; every segment)."""
+        return [decode_observation(item) for item in self._log_items(dyad)]
+
+    def _log_index(self, dyad: str) -> tuple[int, list[str] | None]:
+        """(segment count, None), or (0, the whole log) for a log written before segments."""
         raw = self.observation_log.get(dyad.encode("utf-8"))
-        return [decode_observation(item) for item in json.loads(raw)] if raw else []
+        if raw is None:
+            return 0, None
+        data = json.loads(raw)
+        if isinstance(data, list):
+            return 0, data
+        return int(data["segments"]), None
+
+    def _segment(self, dyad: str, index: int) -> list[str]:
+        raw = self.observation_log.get(_segment_key(dyad, index))
+        return json.loads(raw) if raw else []
+
+    def _log_items(self, dyad: str) -> list[str]:
+        count, whole = self._log_index(dyad)
+        items = list(whole or [])
+        for index in range(count):
+            items.extend(self._segment(dyad, index))
+        return items
+
+    def append_log(self, obs: Observation, applied: set[str]) -> bool:
+        """Append ``obs`` to its dyad's log unless it is there already; True when appended.
+
+        ``applied`` is the dyad projection's ``seen`` ids: an applied observation is logged.
+        One not applied may still be in the last segment (a crash between the log write and the
+        projection write), so that segment is checked too. The log is kept in segments of
+        ``LOG_SEGMENT`` observations (keys ``dyad#0``, ``dyad#1`` ...; the dyad key holds
+        ``{"segments": n}``), so an append rewrites one segment, never the whole log, and no
+        changelog record grows with the dyad's history. A log written as one list under the
+        dyad key is split into segments at its first append.
+        """
+        if obs.observation_id in applied:
+            return False
+        dyad = obs.dyad
+        count, whole = self._log_index(dyad)
+        if whole is not None:  # written before segments: split it now
+            chunks = [whole[i : i + LOG_SEGMENT] for i in range(0, len(whole), LOG_SEGMENT)]
+            for index, chunk in enumerate(chunks):
+                self.observation_log[_segment_key(dyad, index)] = json.dumps(chunk).encode()
+            count = len(chunks)
+        last = self._segment(dyad, count - 1) if count else []
+        if any(json.loads(item)["observation_id"] == obs.observation_id for item in last):
+            return False
+        if not count or len(last) >= LOG_SEGMENT:
+            last, count = [], count + 1
+        last.append(obs.model_dump_json())
+        self.observation_log[_segment_key(dyad, count - 1)] = json.dumps(last).encode("utf-8")
+        self.observation_log[dyad.encode("utf-8")] = json.dumps({"segments": count}).encode()
+        return True
 
     def _partition(self, partition: int) -> dict[str, Any]:
         raw = self.partitions.get(f"p{partition}".encode())
@@ -384,17 +457,12 @@ class Monitor:
             proj = DyadProjection(obs.dyad)
             entry["dyads"] = sorted({*entry["dyads"], obs.dyad})
             self._save_partition(partition, entry)
-        key = obs.dyad.encode("utf-8")
-        raw_log = self.observation_log.get(key)
-        items: list[str] = json.loads(raw_log) if raw_log else []
-        if obs.observation_id not in {json.loads(i)["observation_id"] for i in items}:
-            items.append(obs.model_dump_json())
-            self.observation_log[key] = json.dumps(items).encode("utf-8")
+        self.append_log(obs, proj.seen)
         alerts = proj.tick(ClockTick(at=at))
         if proj.is_late(obs):
             proj, late = refold(
                 obs.dyad,
-                [decode_observation(i) for i in items],
+                self.log_of(obs.dyad),
                 clock=proj.clock,
                 emitted=proj.emitted,
             )
@@ -424,6 +492,10 @@ class Monitor:
             return
         self.last_live_tick = at
         await self.broadcast_tick(ClockTick(at=at, origin="live"))
+
+
+def _segment_key(dyad: str, index: int) -> bytes:
+    return f"{dyad}#{index}".encode()
 
 
 def _received_header(received_at: float | None) -> list[tuple[str, bytes]] | None:
@@ -476,6 +548,10 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         topic_partitions=settings.partitions,
         topic_replication_factor=settings.replication_factor,
         producer_acks=-1,
+        # A dyad's projection is one table record that grows with its history (about 0.5 KB
+        # per observation); Kafka's default limit of 1 MiB would stop a busy dyad.
+        producer_max_request_size=settings.changelog_max_bytes,
+        consumer_max_fetch_size=settings.changelog_max_bytes,
         processing_guarantee="at_least_once",
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
@@ -499,7 +575,7 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         seen_events=_raw_table(app, settings, "seen_events", "event ids already extracted"),
         projections=_raw_table(app, settings, "projections", "dyad -> DyadProjection JSON"),
         observation_log=_raw_table(
-            app, settings, "observation_log", "dyad -> observation JSON list"
+            app, settings, "observation_log", "dyad -> segment count; dyad#i -> observation JSONs"
         ),
         partitions=_raw_table(
             app, settings, "partitions", "p<N> -> clock and dyads of partition N"

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 
@@ -70,6 +71,14 @@ TABLES = ("seen_events", "projections", "observation_log", "partitions")
 def changelog_topics(settings: Settings) -> list[str]:
     """Full names of the changelog topics of :data:`TABLES` (Faust's naming: no topic prefix)."""
     return [f"{settings.app_id}-{table}-changelog" for table in TABLES]
+
+
+def changelog_config(settings: Settings) -> dict[str, str]:
+    """Topic configs of a changelog topic: compacted, records up to ``changelog_max_bytes``."""
+    return {
+        "cleanup.policy": "compact",
+        "max.message.bytes": str(settings.changelog_max_bytes),
+    }
 
 
 def leader_topic(settings: Settings) -> str:
@@ -253,7 +262,7 @@ async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[st
                 name=name,
                 num_partitions=settings.partitions,
                 replication_factor=settings.replication_factor,
-                topic_configs={"cleanup.policy": "compact"} if name in changelogs else {},
+                topic_configs=changelog_config(settings) if name in changelogs else {},
             )
             for name in missing
         ]
@@ -284,9 +293,42 @@ async def ensure_topics(settings: Settings, *, timeout: float = 30.0) -> list[st
                         count,
                         settings.partitions,
                     )
+            await _check_changelog_limits(admin, [n for n in present if n in changelogs], settings)
     finally:
         await admin.close()
     return created
+
+
+async def topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """The configs of topics ``names`` as ``{topic: {config name: value}}`` (values as text)."""
+    if not names:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    for response in await admin.describe_configs(resources):
+        for error_code, _message, _type, name, entries, *_ in response.resources:
+            if error_code == 0:
+                found[name] = {entry[0]: entry[1] for entry in entries}
+    return found
+
+
+async def _check_changelog_limits(
+    admin: AIOKafkaAdminClient, names: list[str], settings: Settings
+) -> None:
+    """Warn about changelog topics made before ``changelog_max_bytes`` with a lower limit."""
+    for name, configs in (await topic_configs(admin, names)).items():
+        limit = int(configs.get("max.message.bytes") or 0)
+        if limit < settings.changelog_max_bytes:
+            log.warning(
+                "changelog topic %s takes records up to %d bytes, below changelog_max_bytes "
+                "(%d): a large projection would fail to save; raise it with kafka-configs.sh "
+                "--alter --entity-type topics --entity-name %s --add-config max.message.bytes=%d",
+                name,
+                limit,
+                settings.changelog_max_bytes,
+                name,
+                settings.changelog_max_bytes,
+            )
 
 
 def dead_letter_for(

@@ -68,3 +68,86 @@ async def test_extractor_dead_letters_an_undecodable_message(tmp_path: Path) -> 
     assert letters[0].event_id == "bad-1" and "published_at" in letters[0].reason
     assert letters[0].original is not None and "yesterday" in letters[0].original
     assert letters[1].original is None and letters[1].original_b64
+
+
+def _writable_log(app: Any) -> Any:
+    """The monitor, its observation_log writable outside an agent (no changelog sends)."""
+    table = app.bilateral.observation_log
+    table.on_key_set = lambda key, value: None
+    return app.bilateral
+
+
+async def test_observation_log_is_kept_in_bounded_segments(tmp_path: Path, seed: Any) -> None:
+    from service.domain.extraction import extract
+    from service.runtime import faust_app
+
+    monitor = _writable_log(_app(tmp_path))
+    first = [o for o in extract(seed) if o.dyad == "CA-IN"]
+    # 250 distinct observations of one dyad: the seed's, renumbered
+    many = [
+        o.model_copy(update={"observation_id": f"x-{n}#{i}"})
+        for n in range(250 // len(first) + 1)
+        for i, o in enumerate(first)
+    ][:250]
+    for obs in many:
+        assert monitor.append_log(obs, set())
+    assert [o.observation_id for o in monitor.log_of("CA-IN")] == [o.observation_id for o in many]
+    size = faust_app.LOG_SEGMENT
+    keys = sorted(k for k in monitor.observation_log.data if k.startswith(b"CA-IN"))
+    assert keys == [b"CA-IN", *(f"CA-IN#{i}".encode() for i in range(-(-250 // size)))]
+    largest = max(len(monitor.observation_log.data[k]) for k in keys)
+    assert largest < 2 * size * max(len(o.model_dump_json()) for o in many)
+    # an observation applied before, or logged last (a crash before its projection was saved),
+    # is not logged twice
+    assert not monitor.append_log(many[3], {many[3].observation_id})
+    assert not monitor.append_log(many[-1], set())
+    assert len(monitor.log_of("CA-IN")) == 250
+
+
+async def test_a_log_written_as_one_list_is_read_and_then_split(tmp_path: Path, seed: Any) -> None:
+    import json
+
+    from service.domain.extraction import extract
+
+    monitor = _writable_log(_app(tmp_path))
+    obs = [o for o in extract(seed) if o.dyad == "CA-IN"]
+    old = [o.model_dump_json() for o in obs[:-1]]
+    monitor.observation_log.data[b"CA-IN"] = json.dumps(old).encode()
+    assert [o.observation_id for o in monitor.log_of("CA-IN")] == [
+        o.observation_id for o in obs[:-1]
+    ]
+    assert monitor.append_log(obs[-1], set())
+    assert json.loads(monitor.observation_log.data[b"CA-IN"]) == {"segments": 1}
+    assert [o.observation_id for o in monitor.log_of("CA-IN")] == [o.observation_id for o in obs]
+
+
+async def test_a_projection_too_large_for_the_changelog_is_refused(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+
+    from service.runtime.faust_app import StateTooLarge, create_app
+
+    app = create_app(
+        Settings(data_dir=tmp_path, store="memory://", web_port=6397, changelog_max_bytes=2**20)
+    )
+    monitor = app.bilateral
+    monitor.projections.on_key_set = lambda key, value: None
+
+    class Big:
+        dyad = "CA-IN"
+
+        def __init__(self, size: int) -> None:
+            self.size = size
+
+        def to_dict(self) -> dict[str, str]:
+            return {"padding": "x" * self.size}
+
+        def snapshot(self) -> Any:
+            raise AssertionError("not reached for a refused record")
+
+    big = Big(2**20)
+    size = len(json.dumps(big.to_dict(), separators=(",", ":")))
+    with pytest.raises(StateTooLarge, match=f"CA-IN would be {size} bytes"):
+        monitor.save(big)
+    assert b"CA-IN" not in monitor.projections.data
