@@ -185,15 +185,35 @@ class Monitor:
     last_inbound: float = field(default_factory=time.monotonic)
     last_live_tick: datetime | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    decoded: dict[str, tuple[bytes, Any]] = field(default_factory=dict)
+    """dyad -> (stored bytes, the DyadProjection they decode to): parsing a large projection
+    costs more than folding an observation into it (about 100 ms against 15 ms at 1 MB)."""
 
     # -- table access ------------------------------------------------------------------------
 
     def load(self, dyad: str) -> Any:
-        """The stored projection of ``dyad`` (a ``DyadProjection``) or None."""
+        """The stored projection of ``dyad`` (a ``DyadProjection``) or None.
+
+        Decoded once per stored value: while the table holds the same bytes, the same object is
+        returned (``decoded``). Callers that change it must :meth:`save` it, or call
+        :meth:`forget` when they fail half way (the projector does).
+        """
         from service.domain.projection import DyadProjection
 
         raw = self.projections.get(dyad.encode("utf-8"))
-        return None if raw is None else DyadProjection.from_dict(json.loads(raw))
+        if raw is None:
+            self.decoded.pop(dyad, None)
+            return None
+        hit = self.decoded.get(dyad)
+        if hit is not None and hit[0] == raw:
+            return hit[1]
+        proj = DyadProjection.from_dict(json.loads(raw))
+        self.decoded[dyad] = (raw, proj)
+        return proj
+
+    def forget(self) -> None:
+        """Drop every decoded projection (the next :meth:`load` parses the stored bytes)."""
+        self.decoded.clear()
 
     def save(self, proj: Any) -> None:
         """Store a ``DyadProjection`` (JSON of ``to_dict``); update the commitments gauge.
@@ -211,6 +231,7 @@ class Monitor:
                 f"{limit} a changelog record may hold (raise changelog_max_bytes)"
             )
         self.projections[proj.dyad.encode("utf-8")] = raw
+        self.decoded[proj.dyad] = (raw, proj)
         self.metrics.set_commitments(proj.snapshot())
 
     def log_of(self, dyad: str) -> list[Observation]:
@@ -409,6 +430,7 @@ class Monitor:
             else:
                 alerts = self._observe(partition, item)
         except Exception as exc:
+            self.forget()  # a projection may have changed in memory and not been saved
             log.exception(
                 "projection failed at offset %d",
                 event.message.offset,

@@ -151,3 +151,32 @@ async def test_a_projection_too_large_for_the_changelog_is_refused(tmp_path: Pat
     with pytest.raises(StateTooLarge, match=f"CA-IN would be {size} bytes"):
         monitor.save(big)
     assert b"CA-IN" not in monitor.projections.data
+
+
+async def test_a_projection_is_decoded_once_per_stored_value(tmp_path: Path, seed: Any) -> None:
+    from schemas.observations import ClockTick
+    from service.domain.extraction import extract
+    from service.domain.projection import DyadProjection
+
+    app = _app(tmp_path)
+    monitor = app.bilateral
+    monitor.projections.on_key_set = lambda key, value: None
+    proj = DyadProjection("CA-IN")
+    for obs in extract(seed):
+        if obs.dyad == "CA-IN":
+            proj.tick(ClockTick(at=obs.evidence.published_at))
+            proj.apply(obs)
+    monitor.save(proj)
+    assert monitor.load("CA-IN") is proj
+    stored = monitor.projections.data[b"CA-IN"]
+    # the same bytes read back from the changelog (another object): still the decoded object
+    monitor.projections.data[b"CA-IN"] = bytes(bytearray(stored))
+    assert monitor.load("CA-IN") is proj
+    monitor.forget()
+    fresh = monitor.load("CA-IN")
+    assert fresh is not proj and fresh.snapshot() == proj.snapshot()
+    # other bytes in the table: decoded afresh
+    monitor.projections.data[b"CA-IN"] = stored + b" "
+    assert monitor.load("CA-IN") is not fresh
+    del monitor.projections.data[b"CA-IN"]
+    assert monitor.load("CA-IN") is None and "CA-IN" not in monitor.decoded
