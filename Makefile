@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test unit lint format schemas bench latency chaos eval clean
+.PHONY: help demo test unit lint format schemas bench latency chaos bigdyad eval clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -42,6 +42,9 @@ latency: $(VENV)/.installed  ## publish -> alert latency on Kafka (needs `script
 
 chaos: $(VENV)/.installed  ## SIGKILL workers while 2,000 events are published (needs a broker)
 	$(BIN)/python scripts/chaos --events 2000 --kills 20
+
+bigdyad: $(VENV)/.installed  ## one dyad's state above 1 MiB: fold and recovery time (needs a broker)
+	$(BIN)/python scripts/big-dyad --commitments 1200
 
 eval: $(VENV)/.installed  ## extraction precision, recall, status and identity accuracy
 	$(BIN)/python scripts/eval-extraction
