@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from schemas.events import NewsArticle, Source, SourceKind
 
-__all__ = ["COUNTRIES", "synthetic_articles"]
+__all__ = ["COUNTRIES", "many_commitments_article", "synthetic_articles"]
 
 COUNTRIES = {
     "IN": "India",
@@ -116,3 +116,29 @@ def synthetic_articles(
             )
         )
     return out
+
+
+def many_commitments_article(count: int, seed: int, event_id: str) -> NewsArticle:
+    """One article naming ``count`` distinct India-Canada commitments, in made-up words.
+
+    About 70 characters a commitment (1,200 fit in the default body limit); the dyad's
+    projection grows by about 1 KB a commitment, so 1,000 pass Kafka's default 1 MiB record.
+    """
+    import string
+
+    rng = random.Random(seed)
+
+    def word() -> str:
+        return "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(6, 9)))
+
+    body = " ".join(
+        f"India and Canada agreed to build a {word()} {word()} plant in {word().title()}."
+        for _ in range(count)
+    )
+    return NewsArticle(
+        event_id=event_id,
+        published_at=datetime(2026, 3, 1, tzinfo=UTC),
+        source=Source(name="Big Dyad Wire (synthetic)", kind=SourceKind.NEWS),
+        headline="India and Canada sign a long list of agreements",
+        body=body,
+    )
