@@ -41,6 +41,14 @@ integration test in ``tests/integration``):
   starts: when faust created them at start-up, its consumer's first metadata could see a
   changelog with 0 partitions, and every table write raised PartitionsMismatch (the projector
   dead-lettered each observation) until the metadata refreshed.
+- Table recovery can still wait for good after a rebalance, with every changelog record
+  fetched and none applied (seen about once in five full test runs, never on demand): the
+  :class:`service.runtime.watchdog.RecoveryWatchdog`, a dependency of the app so that it also
+  watches the first recovery, restarts the recovery and then re-executes the worker.
+- A dyad's projection is one table record that grows with its history: changelog topics take
+  records up to ``changelog_max_bytes`` (Kafka's 1 MiB default crashed faust's producer, and the
+  worker with it, on every restart), the observation log is kept in segments, and a projection
+  that would still be too large is dead-lettered, not sent.
 - Both agents run with faust's default ``concurrency=1``: with more, faust can commit an offset
   past a message still in flight, which a killed worker then never processes (faust-streaming
   issue 606). Keep it at 1; scale with partitions and workers instead.
