@@ -80,6 +80,12 @@ class Metrics:
             "Table recoveries restarted by the watchdog after making no progress.",
             registry=r,
         )
+        self.recovery_reexecs = Gauge(
+            "bilateral_recovery_reexecs",
+            "Times in a row this worker re-executed itself after a stalled table recovery "
+            "(0 once a recovery completes).",
+            registry=r,
+        )
         self.lag = Gauge(
             "bilateral_consumer_lag_messages",
             "End offset minus committed offset, per topic and partition.",

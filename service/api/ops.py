@@ -163,7 +163,7 @@ class Ops(Service):
             await asyncio.wait_for(admin.describe_cluster(), 3.0)
             self._broker_ok = True
         except Exception as exc:
-            log.warning("broker check failed: %s", exc)
+            log.warning("broker check failed: %r", exc)
             self._broker_ok = False
         self._broker_checked = time.monotonic()
         return self._broker_ok

@@ -41,7 +41,8 @@ class PublishReport:
 
 
 def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str = "info") -> None:
-    """Create the topics, then run a Faust worker until SIGINT/SIGTERM (blocks; exits the process).
+    """Create the topics, then run a Faust worker until SIGINT/SIGTERM (blocks; exits the process,
+    or re-executes it when the recovery watchdog stopped it: ``service.runtime.watchdog``).
 
     ``web_port`` overrides ``settings.web_port`` (several workers on one host need distinct
     ports). Faust keeps its local files in ``<data_dir>/faust-<web_port>``. Raises
@@ -50,6 +51,7 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
     import faust
 
     from service.runtime.faust_app import create_app
+    from service.runtime.watchdog import reexec, restart_due
 
     if web_port is not None:
         settings = settings.model_copy(update={"web_port": web_port})
@@ -67,7 +69,11 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
             "root": {"level": loglevel.upper(), "handlers": ["json"]},
         }
     worker = faust.Worker(app, loglevel=loglevel, loop=loop, logging_config=logging_config)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        if restart_due():  # the recovery watchdog stopped this worker to re-execute it
+            reexec()
 
 
 async def publish_events(

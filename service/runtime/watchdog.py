@@ -3,21 +3,30 @@
 faust-streaming 0.15.3 can leave a worker in table recovery for good after a rebalance: the
 recovery waits for changelog records that never reach it ("No event received for active tp ...
 since recovery start"), the worker stays unready and processes nothing. The cause lies inside
-faust's consumer thread and is not reproducible on demand; what a worker can do is notice it and
-act, as a supervisor would:
+faust and is not reproducible on demand; what a worker can do is notice it and act, as a
+supervisor would:
 
-1. after ``stall_seconds`` in recovery with the broker reachable and the count of changelog
-   records still to read unchanged, it logs an ERROR with the recovery's per-partition offsets,
-   the consumer's view of those partitions and the stacks of every thread, counts the stall
-   (``bilateral_recovery_stalls_total``) and restarts faust's recovery (new highwaters, offsets
-   and seeks, flow resumed);
-2. after ``2 * stall_seconds`` without progress, it leaves the consumer group (bounded wait) and
-   re-executes its own command line (``os.execv``: same pid, a fresh process image). Table state
-   lives in the changelog topics and offsets are committed only after processing, so this is as
-   safe as a crash followed by a restart (tested by ``scripts/chaos``), and faster.
+1. after ``stall_seconds`` of *stalled time* it logs an ERROR with the recovery's per-partition
+   offsets, the consumer's view of those partitions and the stacks of every thread, counts the
+   stall (``bilateral_recovery_stalls_total``) and restarts faust's recovery (new highwaters,
+   offsets and seeks, flow resumed; faust then logs "Recovery complete" for the abandoned run,
+   which is not a completion);
+2. after twice that much stalled time it stops the worker gracefully (SIGTERM to itself: faust
+   flushes, commits and leaves the consumer group in its own order) and re-executes its own
+   command line (``os.execv``: same pid, a fresh process image, the code now on disk), with a
+   hard deadline in case the graceful stop hangs. Table state lives in the changelog topics and
+   offsets are committed only after processing, so this is as safe as a crash and a restart.
 
-A broker outage is not a stall: while the broker is unreachable nothing is counted (the broker
-restart test depends on a worker riding out an outage without restarting).
+Stalled time is time spent in recovery with the consumer's flow active, the broker reachable and
+the count of changelog records still to read unchanged, within one consumer generation. So a
+broker outage, a rebalance waiting for a slow or dead member (flow suspended) and a slow but
+steady recovery never count; any progress and any new generation start it again from zero. A
+gap between two looks (a starved event loop, a paused process) counts for at most ``max_gap``.
+
+Re-executions back off: the n-th re-execution in a row (carried across images in the
+environment variable ``BILATERAL_MONITOR_RECOVERY_REEXECS``, cleared when a recovery completes)
+waits ``stall_seconds * 2**n``, and after ``MAX_REEXECS`` the worker stops trying: it logs
+CRITICAL and stays up, unready (``/ready`` 503), for an operator or orchestrator to act on.
 
 :class:`StallClock` is the pure decision (unit-tested); :class:`RecoveryWatchdog` is the
 ``mode.Service`` that feeds it every ``CHECK_INTERVAL`` seconds, started as a dependency of the app
@@ -30,6 +39,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -42,47 +52,93 @@ from mode import Service
 if TYPE_CHECKING:
     from service.runtime.faust_app import Monitor
 
-__all__ = ["CHECK_INTERVAL", "RecoveryWatchdog", "StallClock", "diagnose"]
+__all__ = [
+    "CHECK_INTERVAL",
+    "MAX_REEXECS",
+    "REEXECS_ENV",
+    "RecoveryWatchdog",
+    "StallClock",
+    "diagnose",
+    "reexec",
+    "request_restart",
+    "restart_due",
+]
 
 log = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 2.0
 """Seconds between two looks at the recovery."""
 
-LEAVE_TIMEOUT = 10.0
-"""Seconds given to leaving the consumer group before re-executing."""
+SHUTDOWN_DEADLINE = 30.0
+"""Seconds a graceful stop may take before the worker is re-executed anyway."""
+
+MAX_REEXECS = 4
+"""Re-executions in a row after which the watchdog gives up (the worker stays unready)."""
+
+REEXECS_ENV = "BILATERAL_MONITOR_RECOVERY_REEXECS"
+"""Environment variable carrying the count of re-executions in a row across process images."""
 
 
 class StallClock:
-    """How long recovery has gone without progress, as a stage: 0 fine, 1 stalled, 2 restart.
+    """Stalled time of a recovery, as a stage: 0 fine, 1 stalled, 2 still stalled after stage 1.
 
-    Progress is any change of the count of changelog records still to read (``remaining``); a
-    restart of the recovery that reads nothing is not progress, so stage 2 follows stage 1. Time
-    passes only while ``recovering`` and ``broker_ok``; anything else resets the clock.
-    ``stall_seconds`` <= 0 disables the watchdog (always stage 0). Times are monotonic seconds.
+    Each look (``observe``) adds the time since the previous look (at most ``max_gap`` seconds)
+    when the recovery is ``stalled``: ``recovering`` and ``flowing`` and ``broker_ok``, with the
+    same ``remaining`` count and ``generation`` as the previous look. A change of ``remaining``
+    (progress) or of ``generation`` (a rebalance) resets it, and so do two looks in a row outside
+    recovery (a completed recovery); a single such look only pauses it. Stage 1 is reached at
+    ``stall_seconds`` of stalled time and stage 2 at twice that, never in one step.
+    ``stall_seconds`` <= 0 disables it (always stage 0). Times are monotonic seconds.
     """
 
-    def __init__(self, stall_seconds: float) -> None:
+    def __init__(self, stall_seconds: float, max_gap: float = 3 * CHECK_INTERVAL) -> None:
         self.stall_seconds = stall_seconds
-        self._since: float | None = None
-        self._last: int | None = None
+        self.max_gap = max_gap
+        self.stalled = 0.0
+        self._look: float | None = None
+        self._state: tuple[int, Any] | None = None
+        self._outside = 0
+        self._stage = 0
 
-    def observe(self, now: float, *, recovering: bool, broker_ok: bool, remaining: int) -> int:
+    def reset(self) -> None:
+        """Forget all stalled time."""
+        self.stalled = 0.0
+        self._state = None
+        self._stage = 0
+
+    def observe(
+        self,
+        now: float,
+        *,
+        recovering: bool,
+        remaining: int,
+        flowing: bool = True,
+        broker_ok: bool = True,
+        generation: Any = None,
+    ) -> int:
         """The stage after one look at the recovery at monotonic time ``now`` (seconds)."""
-        if self.stall_seconds <= 0 or not recovering or not broker_ok:
-            self._since = None
-            self._last = None
+        since = None if self._look is None else min(max(0.0, now - self._look), self.max_gap)
+        self._look = now
+        if self.stall_seconds <= 0:
             return 0
-        if remaining != self._last or self._since is None:
-            self._last = remaining
-            self._since = now
+        if not recovering:
+            self._outside += 1
+            if self._outside >= 2:
+                self.reset()
+            return self._stage
+        self._outside = 0
+        state = (remaining, generation)
+        if state != self._state:
+            self.reset()
+            self._state = state
             return 0
-        waited = now - self._since
-        if waited >= 2 * self.stall_seconds:
-            return 2
-        if waited >= self.stall_seconds:
-            return 1
-        return 0
+        if since is not None and flowing and broker_ok:
+            self.stalled += since
+        if self._stage == 0 and self.stalled >= self.stall_seconds:
+            self._stage = 1
+        elif self._stage == 1 and self.stalled >= 2 * self.stall_seconds:
+            self._stage = 2
+        return self._stage
 
 
 def diagnose(app: Any) -> str:
@@ -139,8 +195,18 @@ def diagnose(app: Any) -> str:
     return "\n".join(lines)
 
 
+def reexecs_so_far() -> int:
+    """Re-executions in a row so far (``REEXECS_ENV``; 0 when unset or not a number)."""
+    try:
+        return max(0, int(os.environ.get(REEXECS_ENV, "0")))
+    except ValueError:
+        return 0
+
+
 def reexec() -> None:
-    """Replace this process by a fresh run of its own command line (``sys.orig_argv``)."""
+    """Replace this process by a fresh run of its own command line (``sys.orig_argv``),
+    counting the re-execution in ``REEXECS_ENV``. Does not return."""
+    os.environ[REEXECS_ENV] = str(reexecs_so_far() + 1)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
@@ -148,6 +214,25 @@ def reexec() -> None:
         with contextlib.suppress(Exception):
             handler.flush()
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+_restart_due = threading.Event()
+
+
+def restart_due() -> bool:
+    """True once the watchdog has asked for a re-execution (``kafka_cli.run_worker`` checks it
+    when the Faust worker has stopped)."""
+    return _restart_due.is_set()
+
+
+def request_restart(deadline: float = SHUTDOWN_DEADLINE) -> None:
+    """Stop this worker gracefully (SIGTERM to itself) and have it re-executed once stopped;
+    re-execute anyway after ``deadline`` seconds if the stop hangs."""
+    _restart_due.set()
+    timer = threading.Timer(deadline, reexec)
+    timer.daemon = True
+    timer.start()
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class RecoveryWatchdog(Service):
@@ -159,14 +244,19 @@ class RecoveryWatchdog(Service):
         *,
         stall_seconds: float,
         broker_ok: Callable[[], Any] | None = None,
-        restart: Callable[[], None] = reexec,
+        restart: Callable[[], None] = request_restart,
+        reexecs: int | None = None,
         **kwargs: Any,
     ) -> None:
         self.monitor = monitor
-        self.clock = StallClock(stall_seconds)
+        self.base_seconds = stall_seconds
+        self.reexecs = reexecs_so_far() if reexecs is None else reexecs
+        self.clock = StallClock(stall_seconds * 2 ** min(self.reexecs, MAX_REEXECS))
         self._broker_ok = broker_ok
         self._restart = restart
-        self._stage = 0
+        self._acted = 0
+        self._gave_up = False
+        monitor.metrics.recovery_reexecs.set(self.reexecs)
         super().__init__(**kwargs)
 
     @Service.timer(CHECK_INTERVAL)
@@ -174,46 +264,69 @@ class RecoveryWatchdog(Service):
         try:
             await self.check()
         except Exception as exc:
-            log.warning("recovery watchdog check failed: %s", exc)
+            log.warning("recovery watchdog check failed: %r", exc)
 
     async def check(self, now: float | None = None) -> int:
         """One look at the recovery; acts on entering stage 1 and 2. Returns the stage."""
+        now = time.monotonic() if now is None else now
         app = self.monitor.app
         recovery = app.tables.recovery
         recovering = bool(getattr(app, "in_recovery", False))
-        if not recovering or self.clock.stall_seconds <= 0:
-            self.clock.observe(0.0, recovering=False, broker_ok=True, remaining=0)
-            self._stage = 0
-            return 0
+        if not recovering:
+            stage = self.clock.observe(now, recovering=False, remaining=0)
+            if stage == 0:
+                self._acted = 0
+            if self.reexecs and recovery.completed.is_set():
+                log.info("table recovery completed after %d re-executions", self.reexecs)
+                os.environ[REEXECS_ENV] = "0"
+                self.reexecs = 0
+                self.clock.stall_seconds = self.base_seconds
+                self.monitor.metrics.recovery_reexecs.set(0)
+            return stage
         broker_ok = True
         if self._broker_ok is not None:
             result = self._broker_ok()
             broker_ok = bool(await result) if asyncio.iscoroutine(result) else bool(result)
+        consumer = app.consumer
         stage = self.clock.observe(
-            time.monotonic() if now is None else now,
+            now,
             recovering=True,
-            broker_ok=broker_ok,
             remaining=int(recovery.active_remaining_total()),
+            flowing=bool(getattr(consumer, "flow_active", True))
+            and bool(app.flow_control.is_active()),
+            broker_ok=broker_ok,
+            generation=getattr(app, "consumer_generation_id", None),
         )
         if stage == 0:
-            self._stage = 0
-        elif stage == 1 and self._stage == 0:
-            self._stage = 1
+            self._acted = 0
+        elif stage == 1 and self._acted == 0:
+            self._acted = 1
             self.monitor.metrics.recovery_stalls.inc()
             log.error(
-                "table recovery made no progress for %.0f s; restarting it\n%s",
+                "table recovery made no progress for %.0f s; restarting it (faust then logs "
+                '"Recovery complete" for the abandoned run: it is not a completion)\n%s',
                 self.clock.stall_seconds,
                 diagnose(app),
             )
             recovery.signal_recovery_start.set()
-        elif stage == 2 and self._stage < 2:
-            self._stage = 2
+        elif stage == 2 and self._acted == 1:
+            self._acted = 2
+            if self.reexecs >= MAX_REEXECS:
+                if not self._gave_up:
+                    self._gave_up = True
+                    log.critical(
+                        "table recovery still stalled after %d re-executions of this worker; "
+                        "giving up: the worker stays unready until an operator restarts it",
+                        self.reexecs,
+                    )
+                return stage
             log.error(
-                "table recovery still made no progress %.0f s after its restart; leaving the "
-                "consumer group and restarting this worker process",
-                self.clock.stall_seconds,
+                "table recovery still made no progress after its restart (%.0f s stalled in "
+                "all); stopping this worker and re-executing it (re-execution %d of at most %d "
+                "in a row)",
+                self.clock.stalled,
+                self.reexecs + 1,
+                MAX_REEXECS,
             )
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(app.consumer.stop(), LEAVE_TIMEOUT)
             self._restart()
         return stage

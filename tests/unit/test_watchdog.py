@@ -3,53 +3,82 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from service.config import Settings
-from service.runtime.watchdog import RecoveryWatchdog, StallClock, diagnose
+from service.runtime.watchdog import (
+    MAX_REEXECS,
+    REEXECS_ENV,
+    RecoveryWatchdog,
+    StallClock,
+    diagnose,
+)
 
 
-def _look(clock: StallClock, now: float, remaining: int, **kw: Any) -> int:
-    args = {"recovering": True, "broker_ok": True} | kw
-    return clock.observe(now, remaining=remaining, **args)
+def _looks(clock: StallClock, start: float, end: float, remaining: int, **kw: Any) -> int:
+    """Look every 2 s from ``start`` to ``end`` (inclusive); the last stage."""
+    stage = 0
+    t = start
+    while t <= end + 1e-9:
+        stage = clock.observe(t, recovering=kw.get("recovering", True), remaining=remaining,
+                              flowing=kw.get("flowing", True), broker_ok=kw.get("broker_ok", True),
+                              generation=kw.get("generation", 1))  # fmt: skip
+        t += 2.0
+    return stage
 
 
 def test_stall_clock_escalates_only_without_progress() -> None:
     clock = StallClock(30.0)
-    assert _look(clock, 0.0, 12) == 0
-    assert _look(clock, 29.9, 12) == 0
-    assert _look(clock, 30.0, 12) == 1
-    assert _look(clock, 59.9, 12) == 1
-    assert _look(clock, 60.0, 12) == 2
-    # progress (fewer records to read) starts the clock again
-    assert _look(clock, 61.0, 7) == 0
-    assert _look(clock, 90.0, 7) == 0
-    assert _look(clock, 91.0, 7) == 1
+    assert _looks(clock, 0.0, 28.0, 12) == 0
+    assert _looks(clock, 30.0, 30.0, 12) == 1
+    assert _looks(clock, 32.0, 58.0, 12) == 1
+    assert _looks(clock, 60.0, 60.0, 12) == 2
+    # progress (fewer records to read) starts again from zero
+    assert _looks(clock, 62.0, 62.0, 7) == 0
+    assert _looks(clock, 64.0, 92.0, 7) == 1
+    # so does a new consumer generation (a rebalance)
+    assert _looks(clock, 94.0, 94.0, 7, generation=2) == 0
+    assert _looks(clock, 96.0, 120.0, 7, generation=2) == 0
 
 
-def test_stall_clock_ignores_time_outside_recovery_and_broker_outages() -> None:
+def test_stall_clock_does_not_count_outages_rebalances_or_gaps() -> None:
     clock = StallClock(10.0)
-    assert _look(clock, 0.0, 5) == 0
-    assert _look(clock, 9.0, 5, broker_ok=False) == 0  # an outage resets the clock
-    assert _look(clock, 18.0, 5) == 0
-    assert _look(clock, 27.0, 5) == 0
-    assert _look(clock, 28.0, 5) == 1
-    assert _look(clock, 29.0, 5, recovering=False) == 0
-    assert _look(clock, 100.0, 5) == 0
+    assert _looks(clock, 0.0, 6.0, 5) == 0  # 6 s stalled
+    assert _looks(clock, 8.0, 200.0, 5, broker_ok=False) == 0  # a broker outage: paused
+    assert _looks(clock, 202.0, 400.0, 5, flowing=False) == 0  # a rebalance: paused
+    assert _looks(clock, 402.0, 404.0, 5) == 1  # 10 s stalled in all
+    # a gap of 100 s between two looks (a starved loop) counts for at most max_gap: no jump
+    clock = StallClock(10.0, max_gap=6.0)
+    assert _looks(clock, 0.0, 4.0, 5) == 0
+    assert clock.observe(104.0, recovering=True, remaining=5, generation=1) == 1  # 4 + 6 s
+    assert clock.observe(204.0, recovering=True, remaining=5, generation=1) == 1  # 16 s
+    assert clock.observe(206.0, recovering=True, remaining=5, generation=1) == 1  # 18 s
+    assert clock.observe(208.0, recovering=True, remaining=5, generation=1) == 2  # 20 s
+
+
+def test_stall_clock_resets_after_a_completed_recovery_not_a_blip() -> None:
+    clock = StallClock(10.0)
+    assert _looks(clock, 0.0, 8.0, 5) == 0
+    assert clock.observe(10.0, recovering=False, remaining=0) == 0  # one look outside: paused
+    assert _looks(clock, 12.0, 12.0, 5) == 1  # 10 s stalled in all
+    assert _looks(clock, 14.0, 16.0, 5, recovering=False) == 0  # two looks outside: reset
+    assert _looks(clock, 18.0, 26.0, 5) == 0
 
 
 def test_stall_clock_is_off_at_zero_seconds() -> None:
     clock = StallClock(0.0)
-    assert [_look(clock, t, 3) for t in (0.0, 1e6, 2e6)] == [0, 0, 0]
+    assert _looks(clock, 0.0, 1000.0, 3) == 0
 
 
 class _Recovery:
     def __init__(self, remaining: int) -> None:
         self.remaining = remaining
         self.signal_recovery_start = asyncio.Event()
+        self.completed = asyncio.Event()
 
     def active_remaining_total(self) -> int:
         return self.remaining
@@ -58,39 +87,58 @@ class _Recovery:
         return {}
 
 
-class _Consumer:
+class _Flow:
     def __init__(self) -> None:
-        self.stopped = 0
+        self.active = True
 
-    async def stop(self) -> None:
-        self.stopped += 1
+    def is_active(self) -> bool:
+        return self.active
 
 
-class _Counter:
+class _Metric:
     def __init__(self) -> None:
-        self.value = 0
+        self.value = 0.0
 
     def inc(self) -> None:
         self.value += 1
 
+    def set(self, value: float) -> None:
+        self.value = value
 
-def _watched(remaining: int, broker: list[bool]) -> tuple[RecoveryWatchdog, Any, list[int]]:
+
+def _watched(
+    remaining: int, broker: list[bool], reexecs: int = 0
+) -> tuple[RecoveryWatchdog, Any, list[int]]:
     restarts: list[int] = []
     recovery = _Recovery(remaining)
     app = type("App", (), {})()
     app.in_recovery = True
+    app.consumer_generation_id = 3
     app.tables = type("Tables", (), {"recovery": recovery})()
-    app.consumer = _Consumer()
-    metrics = type("Metrics", (), {"recovery_stalls": _Counter()})()
+    app.consumer = type("Consumer", (), {"flow_active": True})()
+    app.flow_control = _Flow()
+    metrics = type("Metrics", (), {"recovery_stalls": _Metric(), "recovery_reexecs": _Metric()})()
     monitor = type("Monitor", (), {"app": app, "metrics": metrics})()
 
     async def broker_ok() -> bool:
         return broker[0]
 
     dog = RecoveryWatchdog(
-        monitor, stall_seconds=20.0, broker_ok=broker_ok, restart=lambda: restarts.append(1)
+        monitor,
+        stall_seconds=20.0,
+        broker_ok=broker_ok,
+        restart=lambda: restarts.append(1),
+        reexecs=reexecs,
     )
     return dog, monitor, restarts
+
+
+async def _checks(dog: RecoveryWatchdog, start: float, end: float) -> int:
+    stage, t = 0, start
+    while t <= end + 1e-9:
+        stage = await dog.check(now=t)
+        t += 2.0
+    return stage
 
 
 async def test_watchdog_restarts_recovery_then_the_process(
@@ -98,37 +146,57 @@ async def test_watchdog_restarts_recovery_then_the_process(
 ) -> None:
     dog, monitor, restarts = _watched(9, [True])
     recovery = monitor.app.tables.recovery
-    assert await dog.check(now=0.0) == 0
-    assert await dog.check(now=19.0) == 0
+    assert await _checks(dog, 0.0, 18.0) == 0
     assert not recovery.signal_recovery_start.is_set()
 
     assert await dog.check(now=20.0) == 1
     assert recovery.signal_recovery_start.is_set()  # faust restarts its recovery
     assert monitor.metrics.recovery_stalls.value == 1
     assert "made no progress for 20 s" in caplog.text
-    assert await dog.check(now=30.0) == 1
+    assert await _checks(dog, 22.0, 38.0) == 1
     assert monitor.metrics.recovery_stalls.value == 1  # acted once per stall
     assert restarts == []
 
     assert await dog.check(now=40.0) == 2
-    assert monitor.app.consumer.stopped == 1  # left the group first
     assert restarts == [1]
+    assert await _checks(dog, 42.0, 100.0) == 2
+    assert restarts == [1]  # asked once
+
+
+async def test_watchdog_backs_off_and_gives_up(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(REEXECS_ENV, str(MAX_REEXECS))  # restored after the test
+    dog, monitor, restarts = _watched(9, [True], reexecs=2)
+    assert dog.clock.stall_seconds == 80.0  # 20 s doubled twice
+    assert monitor.metrics.recovery_reexecs.value == 2
+    assert await _checks(dog, 0.0, 160.0) == 2 and restarts == [1]
+
+    dog, monitor, restarts = _watched(9, [True], reexecs=MAX_REEXECS)
+    assert await _checks(dog, 0.0, 2 * dog.clock.stall_seconds) == 2
+    assert restarts == [] and "giving up" in caplog.text
+    # a recovery that completes clears the count
+    monitor.app.in_recovery = False
+    monitor.app.tables.recovery.completed.set()
+    await dog.check(now=10_000.0)
+    assert dog.reexecs == 0 and dog.clock.stall_seconds == 20.0
+    assert monitor.metrics.recovery_reexecs.value == 0
+    assert os.environ.get(REEXECS_ENV) == "0"
 
 
 async def test_watchdog_does_nothing_while_reading_or_during_an_outage() -> None:
     broker = [True]
     dog, monitor, restarts = _watched(100, broker)
     recovery = monitor.app.tables.recovery
-    for step in range(10):  # slow but steady recovery: one record every 15 s
+    for step in range(10):  # slow but steady recovery: one record every 16 s
         recovery.remaining = 100 - step
-        assert await dog.check(now=15.0 * step) == 0
-    broker[0] = False
-    for step in range(10, 20):  # an outage: nothing read for 150 s, the broker unreachable
-        assert await dog.check(now=15.0 * step) == 0
-    assert monitor.metrics.recovery_stalls.value == 0 and restarts == []
-    monitor.app.in_recovery = False
+        assert await _checks(dog, 16.0 * step, 16.0 * step + 14.0) == 0
+    broker[0] = False  # an outage: nothing read for 300 s, the broker unreachable
+    assert await _checks(dog, 200.0, 500.0) == 0
     broker[0] = True
-    assert await dog.check(now=1000.0) == 0
+    monitor.app.flow_control.active = False  # a rebalance waiting for a member
+    assert await _checks(dog, 502.0, 800.0) == 0
+    assert monitor.metrics.recovery_stalls.value == 0 and restarts == []
 
 
 async def test_worker_app_carries_the_watchdog_from_the_start(tmp_path: Path) -> None:
