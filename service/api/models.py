@@ -15,12 +15,14 @@ from schemas.common import CommitmentStatus, Dyad, UtcDatetime
 
 __all__ = [
     "AlertList",
+    "ClusterMetrics",
     "ErrorBody",
     "Health",
     "Readiness",
     "ReadyChecks",
     "RelationshipList",
     "RelationshipSummary",
+    "WorkerMetrics",
 ]
 
 
@@ -84,3 +86,20 @@ class AlertList(_Body):
     alerts: list[Alert]
     count: int
     ring_size: int = Field(description="how many recent alerts the worker keeps")
+
+
+class WorkerMetrics(_Body):
+    """One worker's metrics, as its ``/metrics`` answers them."""
+
+    url: str = Field(description="the worker's canonical URL")
+    metrics: str = Field(description="its /metrics answer, Prometheus text exposition format")
+
+
+class ClusterMetrics(_Body):
+    """``/cluster/metrics``: the metrics of every worker of the group (this one first).
+
+    Counters are per worker (each counts what it consumed and sent); add them up for the group.
+    """
+
+    workers: list[WorkerMetrics]
+    partial: bool = Field(description="some worker of the group did not answer")

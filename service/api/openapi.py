@@ -19,7 +19,14 @@ from pydantic.json_schema import models_json_schema
 from schemas.alerts import Alert
 from schemas.common import AlertKind
 from schemas.state import Commitment, RelationshipState
-from service.api.models import AlertList, ErrorBody, Health, Readiness, RelationshipList
+from service.api.models import (
+    AlertList,
+    ClusterMetrics,
+    ErrorBody,
+    Health,
+    Readiness,
+    RelationshipList,
+)
 from service.api.ops import RING_SIZE
 
 __all__ = ["OPENAPI_PATH", "ROUTES", "Route", "generate", "main"]
@@ -88,6 +95,14 @@ ROUTES: tuple[Route, ...] = (
         "Prometheus metrics",
         "The worker's metrics in the Prometheus text exposition format (service.api.metrics).",
         "text/plain",
+    ),
+    Route(
+        "/cluster/metrics",
+        "Metrics of every worker",
+        "This worker's /metrics and those of the other workers of the group, each as text; "
+        "counters are per worker (the dashboard adds them up). partial is true when a worker "
+        "did not answer.",
+        ClusterMetrics,
     ),
     Route(
         "/relationships",

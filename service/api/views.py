@@ -7,6 +7,9 @@
     recovered and the broker answers; 503 with the same body (saying which check is false) before.
 ``GET /metrics``
     Prometheus text format of :class:`service.api.metrics.Metrics`.
+``GET /cluster/metrics``
+    :class:`~service.api.models.ClusterMetrics`: this worker's ``/metrics`` and those of the other
+    workers of the group (the dashboard adds them up).
 ``GET /relationships[?scope=local]``
     :class:`~service.api.models.RelationshipList`: the dyads of this worker's partitions, merged
     with those of the other workers of the group (asked with ``scope=local``).
@@ -48,12 +51,14 @@ from schemas.state import RelationshipState
 from service.api.metrics import CONTENT_TYPE_LATEST
 from service.api.models import (
     AlertList,
+    ClusterMetrics,
     ErrorBody,
     Health,
     Readiness,
     ReadyChecks,
     RelationshipList,
     RelationshipSummary,
+    WorkerMetrics,
 )
 from service.api.ops import RING_SIZE, Ops, local_dyads, readiness
 from service.runtime.kafka_io import OBSERVATIONS
@@ -214,6 +219,16 @@ def _peers(monitor: Monitor) -> list[str]:
     return sorted({str(h).rstrip("/") for h in hosts} - {own})
 
 
+async def _peer_metrics(url: str) -> str:
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.get(f"{url}/metrics") as response,
+    ):
+        response.raise_for_status()
+        return await response.text()
+
+
 async def _peer_relationships(url: str) -> list[RelationshipSummary]:
     timeout = aiohttp.ClientTimeout(total=5)
     async with (
@@ -264,6 +279,24 @@ def register_views(app: faust.App, monitor: Monitor) -> Ops:
             return self.bytes(
                 monitor.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST}
             )
+
+    @app.page("/cluster/metrics")
+    class ClusterMetricsView(View):
+        async def get(self, request: Request) -> Response:
+            own = str(monitor.app.conf.canonical_url).rstrip("/")
+            workers = [WorkerMetrics(url=own, metrics=monitor.metrics.render().decode())]
+            peers = _peers(monitor)
+            answers = await asyncio.gather(
+                *(_peer_metrics(url) for url in peers), return_exceptions=True
+            )
+            partial = False
+            for url, answer in zip(peers, answers, strict=True):
+                if isinstance(answer, BaseException):
+                    log.warning("worker %s did not answer /metrics: %r", url, answer)
+                    partial = True
+                else:
+                    workers.append(WorkerMetrics(url=url, metrics=answer))
+            return _model(self, ClusterMetrics(workers=workers, partial=partial))
 
     @app.page("/relationships")
     class RelationshipsView(View):

@@ -331,6 +331,7 @@ def test_dashboard_in_headless_chromium(ops: Ops) -> None:
         assert sorted(dom.commitments["CA-IN"]) == expected_ids
         assert dom.alerts and set(dom.alerts) <= ops.expected.alert_ids
         assert len(dom.alerts) == min(60, len(ops.expected.alert_ids))
+        assert "1 worker · " in dumped.stdout  # the ops cards add up /cluster/metrics
         OUTPUT.mkdir(exist_ok=True)
         shot = OUTPUT / "dashboard.png"
         shot.unlink(missing_ok=True)

@@ -182,6 +182,27 @@ async def test_metrics_and_dashboard_are_served(served):
         assert response.status == 200 and (await response.read())
 
 
+async def test_cluster_metrics_gathers_every_worker(served, monkeypatch: pytest.MonkeyPatch):
+    client, app, _ = served
+    app.bilateral.metrics.dead_lettered.labels("published_at").inc()
+    peers = ["http://peer-a:6067", "http://peer-b:6068"]
+    monkeypatch.setattr(views, "_peers", lambda monitor: peers)
+
+    async def peer_metrics(url: str) -> str:
+        if url.endswith("6068"):
+            raise ConnectionError("refused")
+        return 'bilateral_deadletters_total{reason="published_at"} 2.0\n'
+
+    monkeypatch.setattr(views, "_peer_metrics", peer_metrics)
+    status, body = await _get(client, "/cluster/metrics")
+    assert status == 200 and body["partial"] is True
+    urls = [w["url"] for w in body["workers"]]
+    assert urls == [str(app.conf.canonical_url).rstrip("/"), "http://peer-a:6067"]
+    own, peer = (w["metrics"] for w in body["workers"])
+    assert 'bilateral_deadletters_total{reason="published_at"} 1.0' in own
+    assert 'bilateral_deadletters_total{reason="published_at"} 2.0' in peer
+
+
 def test_alert_ring_is_bounded_and_keeps_each_id_once(seed: Any, tmp_path: Path):
     with EmbeddedRuntime(tmp_path) as runtime:
         alerts: list[Alert] = runtime.ingest([seed]).alerts

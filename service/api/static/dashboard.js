@@ -1,5 +1,6 @@
 // bilateral-monitor ops dashboard: plain JS, no dependencies, talks only to the worker serving it.
-// Polls /ready, /metrics, /relationships (+ /relationships/{dyad}) and /alerts every POLL_MS.
+// Polls /ready, /cluster/metrics (every worker's /metrics, added up), /relationships
+// (+ /relationships/{dyad}) and /alerts every POLL_MS.
 "use strict";
 
 const POLL_MS = 3000;
@@ -59,8 +60,10 @@ function card(label, value, detail, extra) {
 
 function shortTopic(topic) { return topic.replace(/^.*bilateral\./, ""); }
 
-function renderOps(text) {
-  const samples = parseMetrics(text);
+function renderOps(cluster) {
+  const samples = cluster.workers.flatMap(w => parseMetrics(w.metrics));
+  const workers = `${cluster.workers.length} worker${cluster.workers.length === 1 ? "" : "s"}` +
+    (cluster.partial ? " (some did not answer)" : "");
   const now = Date.now();
   const consumed = sum(samples, "bilateral_events_consumed_total");
   const produced = sum(samples, "bilateral_events_produced_total");
@@ -91,7 +94,8 @@ function renderOps(text) {
   const ops = document.getElementById("ops");
   ops.replaceChildren(
     card("consumer lag", `${lag} <small>messages</small>`,
-      `${lagSamples.length} partitions${recovered ? "" : " · tables recovering"}`, bars),
+      `${workers} · ${lagSamples.length} partitions` +
+      (recovered < cluster.workers.length ? " · tables recovering" : ""), bars),
     card("throughput", `${rate} <small>msg/s in</small>`, `${consumed} in · ${produced} out · ${inText}`),
     card("dead letters", `${deadTotal}`,
       Object.entries(dead).map(([r, v]) => `${r}: ${v}`).join(" · ") || "none"),
@@ -218,7 +222,7 @@ async function renderReady() {
 async function refresh() {
   const jobs = [
     renderReady(),
-    fetch("/metrics", { cache: "no-store" }).then(r => r.text()).then(renderOps),
+    fetch("/cluster/metrics", { cache: "no-store" }).then(r => r.json()).then(renderOps),
     renderRelationships(),
     renderAlerts(),
   ];
