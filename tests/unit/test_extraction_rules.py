@@ -453,3 +453,23 @@ def test_passive_and_nominal_forms(body: str, status: str) -> None:
 
 def test_a_market_collapse_is_no_reversal() -> None:
     assert commitments("Oil prices collapsed after Japan and India announced the deal.") == []
+
+
+def test_a_second_infinitive_is_a_commitment_of_its_own() -> None:
+    found = commitments(
+        "India and Canada agreed on Monday to reopen the border crossing at Attari by 1 April "
+        "and to set up a working group on grain transit."
+    )
+    assert [(c.title, c.signal, c.due.end if c.due else None) for c in found] == [
+        ("reopen the border crossing at Attari", CommitmentStatus.AGREED, date(2026, 4, 1)),
+        # its due is read from its own clause only
+        ("set up a working group on grain transit", CommitmentStatus.AGREED, None),
+    ]
+    pledged = commitments(
+        "France and Germany pledged to expand rail links and to build a hydrogen pipeline by 2030."
+    )
+    assert [c.title for c in pledged] == ["expand rail links", "build a hydrogen pipeline"]
+    assert pledged[1].due is not None and pledged[1].due.end == date(2030, 12, 31)
+    # one infinitive with "and" inside its object stays one commitment
+    one = commitments("India and Canada agreed to expand trade and investment.")
+    assert [c.title for c in one] == ["expand trade and investment"]

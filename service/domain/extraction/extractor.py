@@ -94,7 +94,11 @@ _VISIT_START = re.compile(
 _WORD_SPLIT = re.compile(r"[\w’'-]+")
 _AND_ARTICLE = re.compile(r",?\s+and\s+(?=(?:an?|the)\s)", re.I)
 _LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.I)
-_TRAILING = re.compile(r"[\s,;:.]+$")
+_TRAILING = re.compile(r"(?:[\s,;:.]+|\s+and)+$")
+_AND_TO = re.compile(r"(?:\s+[\w-]+){0,6}?(?:\s*,)?\s+and\s+to\s+|\s+to\s+")
+"""A second infinitive after an object, past at most six words (a date): "agreed to reopen the
+crossing by 1 April and to set up ..."."""
+_ENDS_AND = re.compile(r"(?:,\s*|\s+)and\s*$")
 _DETERMINER = re.compile(r"^(?:the|their|its|a|an)\s+", re.I)
 _NO_DUE = frozenset(
     {CommitmentStatus.FULFILLED, CommitmentStatus.PAUSED, CommitmentStatus.REVERSED}
@@ -276,7 +280,9 @@ def _agreement_items(obj: str) -> list[str]:
 
 def _kind(signal: Signal, obj: str) -> CommitmentKind:
     lex = lexicon()
-    if signal.kind == "talks" or signal.status is CommitmentStatus.UNDER_DISCUSSION:
+    if signal.kind == "talks" or (
+        signal.status is CommitmentStatus.UNDER_DISCUSSION and not signal.coordinated
+    ):
         return CommitmentKind.TALKS
     agreement = compile_pattern(lex["agreement_nouns"]).search(obj)
     talks = compile_pattern(lex["talks_nouns"]).search(obj)
@@ -298,6 +304,9 @@ def _confidence(attr: Attribution, status: CommitmentStatus, hedged: bool, impli
 
 def _due_for(sent: Sentence, signal: Signal | None, published: date) -> Due | None:
     dues = find_dues(sent.text, published)
+    if signal is not None and signal.coordinated and signal.obj is not None:
+        own = [d for d in dues if d.start >= signal.obj[0]]
+        return own[0].due if own else None
     if not dues:
         return None
     if signal is not None:
@@ -638,6 +647,20 @@ def _commitments(
                 },
             )
         )
+    # "agreed to reopen the crossing and to set up a working group": the second infinitive is a
+    # commitment of its own, with the same agent, signal and due (a heldout2 gap).
+    more = _AND_TO.match(text, end)
+    if more and ("and" in more.group(0) or _ENDS_AND.search(text[start:end])):
+        second = Signal(
+            signal.status,
+            signal.start,
+            signal.end,
+            obj=(more.end(), len(text)),
+            nominal=signal.nominal,
+            hedged=signal.hedged,
+            coordinated=True,
+        )
+        out.extend(_commitments(doc, sent, text, local, second, attr, hedged, has_visit, deny))
     return out
 
 

@@ -36,7 +36,9 @@ class Signal:
 
     ``obj`` is the ``[start, end)`` of the object when the pattern marks it (group ``obj``);
     ``nominal`` signals need no agent before them; ``kind`` is a CommitmentKind hint or None;
-    ``subject`` signals (passive or state change) may take their subject as the commitment.
+    ``subject`` signals (passive or state change) may take their subject as the commitment;
+    a ``coordinated`` signal is the cue of an earlier clause lent to a second infinitive ("agreed
+    to X and to Y"): its due is read from its own object only, and its kind from its object.
     """
 
     status: CommitmentStatus
@@ -47,6 +49,7 @@ class Signal:
     hedged: bool = False
     kind: str | None = None
     subject: bool = False
+    coordinated: bool = False
 
     @property
     def priority(self) -> int:
