@@ -830,6 +830,13 @@ def publish(
     except Exception as exc:
         _fail(f"publishing to {bootstrap} failed: {describe_error(exc)}", 1)
     err.print(f"written {report.written}, dead-lettered {report.dead_lettered}", highlight=False)
+    if len(good) > 1 and not in_order and settings.partitions > 1:
+        err.print(
+            "note: these events went to several partitions and may be processed in another "
+            "order; the state converges, but alerts can include intermediate ones. For a story "
+            "backfill, publish with --in-order.",
+            highlight=False,
+        )
     for item in bad:
         where = item.file + (f":{item.line}" if item.line else "")
         err.print(f"[red]rejected[/] {where}: {item.reason}", highlight=False)

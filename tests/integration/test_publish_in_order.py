@@ -88,6 +88,7 @@ def test_publish_in_order_gives_the_replay_alerts(
             env=env,
         )
         assert rest.returncode == 2 and "written 12, dead-lettered 1" in rest.stderr, rest.stderr
+        assert "note:" not in rest.stderr
 
         def converged() -> bool:
             return all(
@@ -97,6 +98,15 @@ def test_publish_in_order_gives_the_replay_alerts(
 
         wait_until(converged, 60, "the worker's CA-IN state")
         got_ids = sorted(a.alert_id for a in asyncio.run(raw_alerts(settings)))
+        # the same file without --in-order (duplicates now): the publisher says what it risks
+        bulk = subprocess.run(
+            [*[a for a in publish if a != "--in-order"], str(shared / "data" / "dev_events.jsonl")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        assert bulk.returncode == 2 and "publish with --in-order" in bulk.stderr, bulk.stderr
     except BaseException:
         print(worker.log_tail(), other.log_tail())
         raise
