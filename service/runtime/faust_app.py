@@ -42,7 +42,8 @@ integration test in ``tests/integration``):
   changelog with 0 partitions, and every table write raised PartitionsMismatch (the projector
   dead-lettered each observation) until the metadata refreshed.
 - Table recovery can still wait for good after a rebalance for changelog records that never
-  reach it (seen once in five full test runs, never reproduced on demand since): the
+  reach it (records the consumer has fetched, never applied; seen in about one full test run in
+  five, never on demand): the
   :class:`service.runtime.watchdog.RecoveryWatchdog`, a dependency of the app so that it also
   watches the first recovery, restarts the recovery and then re-executes the worker.
 - A dyad's projection is one table record that grows with its history: changelog topics take
