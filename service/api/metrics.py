@@ -77,7 +77,8 @@ class Metrics:
         )
         self.recovery_stalls = Counter(
             "bilateral_recovery_stalls_total",
-            "Table recoveries restarted by the watchdog after making no progress.",
+            "Table recoveries restarted by the watchdog after making no progress, in this process "
+            "image (a re-execution starts a new one; see bilateral_recovery_reexecs).",
             registry=r,
         )
         self.recovery_reexecs = Gauge(

@@ -46,6 +46,9 @@ integration test in ``tests/integration``):
   five, never on demand): the
   :class:`service.runtime.watchdog.RecoveryWatchdog`, a dependency of the app so that it also
   watches the first recovery, restarts the recovery and then re-executes the worker.
+- A rebalance during a recovery could make faust seek a standby changelog partition to offset
+  None, and the worker crashed (ValueError "Offset must be a positive integer"):
+  :class:`SafeRecovery` reads such a partition from its start.
 - A dyad's projection is one table record that grows with its history: changelog topics take
   records up to ``changelog_max_bytes`` (Kafka's 1 MiB default crashed faust's producer, and the
   worker with it, on every restart), the observation log is kept in segments, and a projection
@@ -67,6 +70,8 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from faust.tables.manager import TableManager
+from faust.tables.recovery import Recovery
 from faust.types import EventT, StreamT, TableT, TopicT
 
 from schemas.alerts import Alert
@@ -85,7 +90,14 @@ from service.runtime.kafka_io import (
 )
 from service.runtime.watchdog import RecoveryWatchdog
 
-__all__ = ["Monitor", "StateTooLarge", "create_app", "live_tick_at"]
+__all__ = [
+    "Monitor",
+    "SafeRecovery",
+    "SafeTableManager",
+    "StateTooLarge",
+    "create_app",
+    "live_tick_at",
+]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +153,34 @@ def _raw_table(app: faust.App, settings: Settings, name: str, help: str) -> Tabl
         partitions=settings.partitions,
         help=help,
     )
+
+
+class SafeRecovery(Recovery):
+    """faust's table Recovery, except that a changelog partition with no offset yet is read from
+    its start instead of crashing the worker.
+
+    faust-streaming 0.15.3: when a rebalance arrives while a recovery waits for its active
+    partitions, ``_restart_recovery`` swallows the RebalanceAgain and goes on to seek the new
+    standby partitions, whose offsets ``Recovery._add`` left at None; aiokafka's seek then raises
+    ValueError("Offset must be a positive integer") and the worker crashes. -1 is faust's own
+    "nothing read yet" (it seeks to 0).
+    """
+
+    async def _seek_offsets(self, consumer: Any, tps: Any, offsets: Any, title: str) -> None:
+        for tp in tps:
+            if offsets.get(tp) is None:
+                offsets[tp] = -1
+        await super()._seek_offsets(consumer, tps, offsets, title)
+
+
+class SafeTableManager(TableManager):
+    """faust's TableManager with :class:`SafeRecovery` (``TableManager=`` of the app)."""
+
+    @property
+    def recovery(self) -> Recovery:
+        if self._recovery is None:
+            self._recovery = SafeRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
+        return self._recovery
 
 
 def _credentials(settings: Settings) -> Any:
@@ -594,6 +634,7 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         web_host=settings.web_host,
         web_port=port,
         canonical_url=f"http://{settings.web_host}:{port}",
+        TableManager=SafeTableManager,
         web_in_thread=False,
     )
     monitor = Monitor(

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import signal
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from aiokafka.errors import KafkaError
 
 from schemas.alerts import Alert
 from schemas.events import NewsArticle, OfficialStatement
@@ -27,6 +31,8 @@ from service.runtime.kafka_io import (
     dead_letter_for,
     ensure_topics,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["PublishReport", "fetch_state", "publish_events", "read_alerts", "run_worker"]
 
@@ -46,18 +52,36 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
 
     ``web_port`` overrides ``settings.web_port`` (several workers on one host need distinct
     ports). Faust keeps its local files in ``<data_dir>/faust-<web_port>``. Raises
-    aiokafka.errors.KafkaError when the broker cannot be reached to create the topics.
+    aiokafka.errors.KafkaError when the broker cannot be reached to create the topics; a worker
+    the watchdog re-executed keeps trying for ``REEXEC_BROKER_WAIT`` seconds first.
     """
     import faust
 
     from service.runtime.faust_app import create_app
-    from service.runtime.watchdog import reexec, restart_due
+    from service.runtime.watchdog import (
+        cancel_restart,
+        reexec,
+        reexecs_so_far,
+        restart_due,
+        set_stopper,
+    )
+
+    class Worker(faust.Worker):
+        """faust.Worker where an operator's SIGTERM or SIGINT cancels a watchdog restart."""
+
+        def _on_sigterm(self) -> None:
+            cancel_restart()
+            super()._on_sigterm()
+
+        def _on_sigint(self) -> None:
+            cancel_restart()
+            super()._on_sigint()
 
     if web_port is not None:
         settings = settings.model_copy(update={"web_port": web_port})
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    loop.run_until_complete(ensure_topics(settings))
+    loop.run_until_complete(_ensure_topics_patiently(settings, reexecs_so_far() > 0))
     app = create_app(settings)
     logging_config = None
     if settings.log_json:  # JSON lines with the trace fields (service.logs)
@@ -68,12 +92,34 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
             "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json"}},
             "root": {"level": loglevel.upper(), "handlers": ["json"]},
         }
-    worker = faust.Worker(app, loglevel=loglevel, loop=loop, logging_config=logging_config)
+    worker = Worker(app, loglevel=loglevel, loop=loop, logging_config=logging_config)
+    set_stopper(lambda: worker._schedule_shutdown(signal.SIGTERM))
     try:
         worker.execute_from_commandline()
     finally:
         if restart_due():  # the recovery watchdog stopped this worker to re-execute it
             reexec()
+
+
+REEXEC_BROKER_WAIT = 600.0
+"""Seconds a re-executed worker keeps trying to reach the broker before it gives up."""
+
+
+async def _ensure_topics_patiently(settings: Settings, patient: bool) -> None:
+    """``ensure_topics``; when ``patient``, retried with back-off for ``REEXEC_BROKER_WAIT`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + (REEXEC_BROKER_WAIT if patient else 0.0)
+    pause = 1.0
+    while True:
+        try:
+            await ensure_topics(settings)
+            return
+        except KafkaError as exc:
+            if loop.time() + pause > deadline:
+                raise
+            log.warning("broker not reachable (%r); retrying in %.0f s", exc, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 30.0)
 
 
 async def publish_events(

@@ -11,10 +11,11 @@ supervisor would:
    stall (``bilateral_recovery_stalls_total``) and restarts faust's recovery (new highwaters,
    offsets and seeks, flow resumed; faust then logs "Recovery complete" for the abandoned run,
    which is not a completion);
-2. after twice that much stalled time it stops the worker gracefully (SIGTERM to itself: faust
-   flushes, commits and leaves the consumer group in its own order) and re-executes its own
+2. after twice that much stalled time it stops the worker gracefully (the Faust worker's own
+   shutdown: it flushes, commits and leaves the consumer group) and re-executes its own
    command line (``os.execv``: same pid, a fresh process image, the code now on disk), with a
-   hard deadline in case the graceful stop hangs. Table state lives in the changelog topics and
+   hard deadline in case the graceful stop hangs; an operator's SIGTERM or SIGINT meanwhile
+   cancels the re-execution. Table state lives in the changelog topics and
    offsets are committed only after processing, so this is as safe as a crash and a restart.
 
 Stalled time is time spent in recovery with the consumer's flow active, the broker reachable and
@@ -24,7 +25,8 @@ steady recovery never count; any progress and any new generation start it again 
 gap between two looks (a starved event loop, a paused process) counts for at most ``max_gap``.
 
 Re-executions back off: the n-th re-execution in a row (carried across images in the
-environment variable ``BILATERAL_MONITOR_RECOVERY_REEXECS``, cleared when a recovery completes)
+environment variable ``BILATERAL_MONITOR_RECOVERY_REEXECS``, cleared once recovery has stayed
+complete for ``RESET_AFTER`` seconds)
 waits ``stall_seconds * 2**n``, and after ``MAX_REEXECS`` the worker stops trying: it logs
 CRITICAL and stays up, unready (``/ready`` 503), for an operator or orchestrator to act on.
 
@@ -58,10 +60,12 @@ __all__ = [
     "REEXECS_ENV",
     "RecoveryWatchdog",
     "StallClock",
+    "cancel_restart",
     "diagnose",
     "reexec",
     "request_restart",
     "restart_due",
+    "set_stopper",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,11 @@ SHUTDOWN_DEADLINE = 30.0
 MAX_REEXECS = 4
 """Re-executions in a row after which the watchdog gives up (the worker stays unready)."""
 
+RESET_AFTER = 600.0
+"""Seconds a worker must stay recovered before its count of re-executions in a row is reset
+(at least ten stall periods): a stalled partition that moves to another worker with each
+re-execution must not reset the count of both."""
+
 REEXECS_ENV = "BILATERAL_MONITOR_RECOVERY_REEXECS"
 """Environment variable carrying the count of re-executions in a row across process images."""
 
@@ -83,8 +92,8 @@ class StallClock:
     """Stalled time of a recovery, as a stage: 0 fine, 1 stalled, 2 still stalled after stage 1.
 
     Each look (``observe``) adds the time since the previous look (at most ``max_gap`` seconds)
-    when the recovery is ``stalled``: ``recovering`` and ``flowing`` and ``broker_ok``, with the
-    same ``remaining`` count and ``generation`` as the previous look. A change of ``remaining``
+    when the recovery is stalled at both looks: ``recovering`` and ``flowing`` and ``broker_ok``,
+    with the same ``remaining`` count and ``generation``. A change of ``remaining``
     (progress) or of ``generation`` (a rebalance) resets it, and so do two looks in a row outside
     recovery (a completed recovery); a single such look only pauses it. Stage 1 is reached at
     ``stall_seconds`` of stalled time and stage 2 at twice that, never in one step.
@@ -99,6 +108,7 @@ class StallClock:
         self._state: tuple[int, Any] | None = None
         self._outside = 0
         self._stage = 0
+        self._counting = False
 
     def reset(self) -> None:
         """Forget all stalled time."""
@@ -131,9 +141,12 @@ class StallClock:
         if state != self._state:
             self.reset()
             self._state = state
+            self._counting = flowing and broker_ok
             return 0
-        if since is not None and flowing and broker_ok:
+        counting = flowing and broker_ok
+        if since is not None and counting and self._counting:
             self.stalled += since
+        self._counting = counting
         if self._stage == 0 and self.stalled >= self.stall_seconds:
             self._stage = 1
         elif self._stage == 1 and self.stalled >= 2 * self.stall_seconds:
@@ -217,6 +230,8 @@ def reexec() -> None:
 
 
 _restart_due = threading.Event()
+_deadline: list[threading.Timer] = []
+_stopper: list[Callable[[], None]] = []
 
 
 def restart_due() -> bool:
@@ -225,14 +240,38 @@ def restart_due() -> bool:
     return _restart_due.is_set()
 
 
+def set_stopper(stop: Callable[[], None]) -> None:
+    """How to stop this worker gracefully from its event loop (``kafka_cli.run_worker`` sets
+    the Faust worker's own shutdown; without one, SIGTERM to the process)."""
+    _stopper[:] = [stop]
+
+
+def cancel_restart() -> None:
+    """An operator's stop (SIGTERM, SIGINT) wins over a pending re-execution: forget it."""
+    _restart_due.clear()
+    for timer in _deadline:
+        timer.cancel()
+    _deadline.clear()
+
+
 def request_restart(deadline: float = SHUTDOWN_DEADLINE) -> None:
-    """Stop this worker gracefully (SIGTERM to itself) and have it re-executed once stopped;
-    re-execute anyway after ``deadline`` seconds if the stop hangs."""
+    """Stop this worker gracefully and have it re-executed once stopped; re-execute anyway
+    after ``deadline`` seconds if the stop hangs (unless an operator's stop cancels it)."""
     _restart_due.set()
-    timer = threading.Timer(deadline, reexec)
+    timer = threading.Timer(deadline, _deadline_reexec)
     timer.daemon = True
+    _deadline[:] = [timer]
     timer.start()
-    os.kill(os.getpid(), signal.SIGTERM)
+    if _stopper:
+        _stopper[0]()
+    else:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _deadline_reexec() -> None:
+    if _restart_due.is_set():
+        log.error("the worker did not stop within %.0f s; re-executing it now", SHUTDOWN_DEADLINE)
+        reexec()
 
 
 class RecoveryWatchdog(Service):
@@ -256,6 +295,8 @@ class RecoveryWatchdog(Service):
         self._restart = restart
         self._acted = 0
         self._gave_up = False
+        self._ready_since: float | None = None
+        self.reset_after = max(RESET_AFTER, 10 * stall_seconds)
         monitor.metrics.recovery_reexecs.set(self.reexecs)
         super().__init__(**kwargs)
 
@@ -276,13 +317,22 @@ class RecoveryWatchdog(Service):
             stage = self.clock.observe(now, recovering=False, remaining=0)
             if stage == 0:
                 self._acted = 0
-            if self.reexecs and recovery.completed.is_set():
-                log.info("table recovery completed after %d re-executions", self.reexecs)
+            if not recovery.completed.is_set():
+                self._ready_since = None
+            elif self._ready_since is None:
+                self._ready_since = now
+            elif self.reexecs and now - self._ready_since >= self.reset_after:
+                log.info(
+                    "table recovery has stayed complete for %.0f s; re-execution count %d reset",
+                    now - self._ready_since,
+                    self.reexecs,
+                )
                 os.environ[REEXECS_ENV] = "0"
                 self.reexecs = 0
                 self.clock.stall_seconds = self.base_seconds
                 self.monitor.metrics.recovery_reexecs.set(0)
             return stage
+        self._ready_since = None
         broker_ok = True
         if self._broker_ok is not None:
             result = self._broker_ok()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,9 @@ def test_stall_clock_does_not_count_outages_rebalances_or_gaps() -> None:
     assert _looks(clock, 0.0, 6.0, 5) == 0  # 6 s stalled
     assert _looks(clock, 8.0, 200.0, 5, broker_ok=False) == 0  # a broker outage: paused
     assert _looks(clock, 202.0, 400.0, 5, flowing=False) == 0  # a rebalance: paused
-    assert _looks(clock, 402.0, 404.0, 5) == 1  # 10 s stalled in all
+    # the first look after them adds nothing (the time since the last look was not stalled)
+    assert _looks(clock, 402.0, 404.0, 5) == 0
+    assert _looks(clock, 406.0, 406.0, 5) == 1  # 10 s stalled in all
     # a gap of 100 s between two looks (a starved loop) counts for at most max_gap: no jump
     clock = StallClock(10.0, max_gap=6.0)
     assert _looks(clock, 0.0, 4.0, 5) == 0
@@ -175,10 +178,18 @@ async def test_watchdog_backs_off_and_gives_up(
     dog, monitor, restarts = _watched(9, [True], reexecs=MAX_REEXECS)
     assert await _checks(dog, 0.0, 2 * dog.clock.stall_seconds) == 2
     assert restarts == [] and "giving up" in caplog.text
-    # a recovery that completes clears the count
+    # a recovery that completes clears the count, once it has stayed complete for a while:
+    # a stalled partition that moved to another worker and back must not reset it
     monitor.app.in_recovery = False
     monitor.app.tables.recovery.completed.set()
     await dog.check(now=10_000.0)
+    monitor.app.in_recovery = True
+    await dog.check(now=10_010.0)
+    monitor.app.in_recovery = False
+    await dog.check(now=10_020.0)
+    await dog.check(now=10_020.0 + dog.reset_after - 1)
+    assert dog.reexecs == MAX_REEXECS
+    await dog.check(now=10_020.0 + dog.reset_after)
     assert dog.reexecs == 0 and dog.clock.stall_seconds == 20.0
     assert monitor.metrics.recovery_reexecs.value == 0
     assert os.environ.get(REEXECS_ENV) == "0"
@@ -211,3 +222,55 @@ async def test_worker_app_carries_the_watchdog_from_the_start(tmp_path: Path) ->
     report = diagnose(app)
     assert "active changelog partitions behind: 0" in report
     assert "thread MainThread" in report
+
+
+async def test_an_operator_stop_cancels_a_pending_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.runtime import watchdog
+
+    stopped: list[int] = []
+    reexecuted: list[int] = []
+    monkeypatch.setattr(watchdog, "reexec", lambda: reexecuted.append(1))
+    watchdog.set_stopper(lambda: stopped.append(1))
+    try:
+        watchdog.request_restart(deadline=0.2)
+        assert stopped == [1] and watchdog.restart_due()
+        watchdog.cancel_restart()  # what the worker's SIGTERM/SIGINT handlers call
+        assert not watchdog.restart_due()
+        await asyncio.sleep(0.4)
+        assert reexecuted == []  # the deadline was cancelled too
+        watchdog.request_restart(deadline=0.2)
+        await asyncio.sleep(0.4)
+        assert reexecuted == [1]  # a stop that hangs: re-executed at the deadline
+    finally:
+        watchdog.cancel_restart()
+        watchdog.set_stopper(lambda: None)
+
+
+async def test_safe_recovery_seeks_a_partition_without_offset_to_its_start(
+    tmp_path: Path,
+) -> None:
+    from faust.types import TP
+
+    from service.runtime.faust_app import SafeRecovery, create_app
+
+    app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6396))
+    recovery = app.tables.recovery
+    assert isinstance(recovery, SafeRecovery)
+
+    class Consumer:
+        def __init__(self) -> None:
+            self.sought: dict[TP, int] = {}
+
+        async def seek_wait(self, offsets: dict[TP, int]) -> None:
+            for offset in offsets.values():
+                if offset is None or offset < 0:
+                    raise ValueError("Offset must be a positive integer")  # as aiokafka
+            self.sought.update(offsets)
+
+    consumer = Consumer()
+    new, known = TP("x-changelog", 0), TP("x-changelog", 1)
+    offsets: Counter[TP] = Counter()
+    offsets[new] = None  # type: ignore[assignment]  # what faust's Recovery._add leaves
+    offsets[known] = 7
+    await recovery._seek_offsets(consumer, {new, known}, offsets, "standby")
+    assert consumer.sought == {new: 0, known: 7}
