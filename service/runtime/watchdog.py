@@ -133,6 +133,7 @@ class StallClock:
             return 0
         if not recovering:
             self._outside += 1
+            self._counting = False
             if self._outside >= 2:
                 self.reset()
             return self._stage

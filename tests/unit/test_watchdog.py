@@ -67,9 +67,10 @@ def test_stall_clock_resets_after_a_completed_recovery_not_a_blip() -> None:
     clock = StallClock(10.0)
     assert _looks(clock, 0.0, 8.0, 5) == 0
     assert clock.observe(10.0, recovering=False, remaining=0) == 0  # one look outside: paused
-    assert _looks(clock, 12.0, 12.0, 5) == 1  # 10 s stalled in all
-    assert _looks(clock, 14.0, 16.0, 5, recovering=False) == 0  # two looks outside: reset
-    assert _looks(clock, 18.0, 26.0, 5) == 0
+    assert _looks(clock, 12.0, 12.0, 5) == 0  # the time across the blip does not count
+    assert _looks(clock, 14.0, 14.0, 5) == 1  # 10 s stalled in all
+    assert _looks(clock, 16.0, 18.0, 5, recovering=False) == 0  # two looks outside: reset
+    assert _looks(clock, 20.0, 28.0, 5) == 0
 
 
 def test_stall_clock_is_off_at_zero_seconds() -> None:
