@@ -180,3 +180,28 @@ async def test_a_projection_is_decoded_once_per_stored_value(tmp_path: Path, see
     assert monitor.load("CA-IN") is not fresh
     del monitor.projections.data[b"CA-IN"]
     assert monitor.load("CA-IN") is None and "CA-IN" not in monitor.decoded
+
+
+async def test_a_message_of_an_earlier_generation_is_never_committable(tmp_path: Path) -> None:
+    from faust.types import TP
+    from faust.types.tuples import ConsumerMessage
+
+    app = _app(tmp_path)
+    consumer = app.consumer
+    topic = app.bilateral.observations.get_topic_name()
+    tp = TP(topic, 1)
+
+    def message(offset: int, generation: int) -> ConsumerMessage:
+        msg = ConsumerMessage(
+            topic, 1, offset, 0.0, 0, [], b"k", b"v", None, generation_id=generation
+        )
+        consumer._unacked_messages.add(msg)
+        return msg
+
+    app.topics.acks_enabled_for = lambda name: True  # as once the worker has subscribed
+    app.consumer_generation_id = 5
+    current, stale = message(10, 5), message(11, 4)
+    assert consumer.ack(current) is True
+    assert consumer.ack(stale) is False  # skipped by a stream after a rebalance: not committed
+    assert list(consumer._acked[tp]) == [10]
+    assert stale.acked and stale not in consumer._unacked_messages  # nothing waits for it
