@@ -193,10 +193,11 @@ def ack_current_generation_only(app: faust.App) -> None:
     generation id is stale, or flow is suspended) and *acks* it all the same, so its offset is
     committed although no agent saw it: the worker that gets the partition starts after it and
     the event is lost. Seen in the test that publishes while the group forms: one inbound event
-    never extracted. With this, such a message is released (nothing waits for it) but not
-    marked committable, so the commit stops before it and the partition's next reader, this
-    worker after its seek or another, reads it again. A message processed just before the
-    rebalance may be read twice; extraction and projection are idempotent.
+    never extracted. With this, a message acked while flow is suspended or of an earlier
+    generation is released (nothing waits for it) but not marked committable, so the commit
+    stops before it and the partition's next reader, this worker after its seek or another,
+    reads it again. A message processed just before the rebalance may be read twice;
+    extraction and projection are idempotent.
     """
     from faust.types.tuples import ack_lock
     from mode.utils.futures import notify
@@ -205,7 +206,8 @@ def ack_current_generation_only(app: faust.App) -> None:
     ack = consumer.ack
 
     def ack_if_current(message: Any) -> bool:
-        if getattr(message, "generation_id", None) in (None, app.consumer_generation_id):
+        current = getattr(message, "generation_id", None) in (None, app.consumer_generation_id)
+        if current and app.flow_control.is_active():
             return bool(ack(message))
         with ack_lock:
             message.acked = True

@@ -205,3 +205,8 @@ async def test_a_message_of_an_earlier_generation_is_never_committable(tmp_path:
     assert consumer.ack(stale) is False  # skipped by a stream after a rebalance: not committed
     assert list(consumer._acked[tp]) == [10]
     assert stale.acked and stale not in consumer._unacked_messages  # nothing waits for it
+    app.flow_control.suspend()  # a rebalance has begun: the stream skips what it dequeues
+    assert consumer.ack(message(12, 5)) is False
+    app.flow_control.resume()
+    assert consumer.ack(message(13, 5)) is True
+    assert list(consumer._acked[tp]) == [10, 13]
