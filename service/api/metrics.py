@@ -81,6 +81,13 @@ class Metrics:
             "image (a re-execution starts a new one; see bilateral_recovery_reexecs).",
             registry=r,
         )
+        self.partition_rewinds = Counter(
+            "bilateral_partition_rewinds_total",
+            "Partitions read again from a record that was fetched but never processed (dropped "
+            "in a rebalance), by topic.",
+            ["topic"],
+            registry=r,
+        )
         self.recovery_reexecs = Gauge(
             "bilateral_recovery_reexecs",
             "Times in a row this worker re-executed itself after a stalled table recovery "

@@ -46,12 +46,13 @@ integration test in ``tests/integration``):
   five, never on demand): the
   :class:`service.runtime.watchdog.RecoveryWatchdog`, a dependency of the app so that it also
   watches the first recovery, restarts the recovery and then re-executes the worker.
-- faust acks a message it skips because a rebalance began, so its offset was committed and the
-  event lost: :func:`ack_current_generation_only` keeps such a message uncommitted; and mode
-  clears the stream and changelog queues on every flow resume, after faust's seek, dropping
-  records already fetched: :func:`keep_queued_messages_on_resume` stops that. An event published
-  while the group forms was still lost now and then before the second change (the rebalance
-  test's xfail says so).
+- faust can drop records it has fetched around a rebalance, and its offset bookkeeping could
+  then commit past them (gap filling, an off-by-one at the committed head, no check at all on a
+  partition never committed): an event published while the group forms was lost now and then.
+  :class:`service.runtime.faust_consumer.SafeConsumer` commits only runs of processed offsets
+  that start at the committed one, and seeks a partition back to a dropped record. mode also
+  clears the stream and changelog queues on every flow resume, after faust's seek:
+  :func:`keep_queued_messages_on_resume` stops that.
 - A rebalance during a recovery could make faust seek a standby changelog partition to offset
   None, and the worker crashed (ValueError "Offset must be a positive integer"):
   :class:`SafeRecovery` reads such a partition from its start.
@@ -85,6 +86,7 @@ from schemas.codec import DecodeError, decode_event, decode_observation, encode
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from service.api.metrics import Metrics, reason_label
 from service.config import Settings
+from service.runtime.faust_consumer import SafeConsumer
 from service.runtime.kafka_io import (
     ALERTS,
     DEADLETTER,
@@ -101,7 +103,6 @@ __all__ = [
     "SafeRecovery",
     "SafeTableManager",
     "StateTooLarge",
-    "ack_current_generation_only",
     "create_app",
     "live_tick_at",
 ]
@@ -188,38 +189,6 @@ class SafeTableManager(TableManager):
         if self._recovery is None:
             self._recovery = SafeRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
         return self._recovery
-
-
-def ack_current_generation_only(app: faust.App) -> None:
-    """Make ``app.consumer`` refuse to commit a message fetched in an earlier consumer generation.
-
-    faust-streaming 0.15.3 skips a message that reaches a stream after a rebalance began (its
-    generation id is stale, or flow is suspended) and *acks* it all the same, so its offset is
-    committed although no agent saw it: the worker that gets the partition starts after it and
-    the event is lost. Seen in the test that publishes while the group forms: one inbound event
-    never extracted. With this, a message acked while flow is suspended or of an earlier
-    generation is released (nothing waits for it) but not marked committable, so the commit
-    stops before it and the partition's next reader, this worker after its seek or another,
-    reads it again. A message processed just before the rebalance may be read twice;
-    extraction and projection are idempotent.
-    """
-    from faust.types.tuples import ack_lock
-    from mode.utils.futures import notify
-
-    consumer = app.consumer
-    ack = consumer.ack
-
-    def ack_if_current(message: Any) -> bool:
-        current = getattr(message, "generation_id", None) in (None, app.consumer_generation_id)
-        if current and app.flow_control.is_active():
-            return bool(ack(message))
-        with ack_lock:
-            message.acked = True
-            consumer._unacked_messages.discard(message)
-            notify(consumer._waiting_for_ack)
-        return False
-
-    consumer.ack = ack_if_current  # type: ignore[method-assign]
 
 
 def keep_queued_messages_on_resume(app: faust.App) -> None:
@@ -696,6 +665,8 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         TableManager=SafeTableManager,
         web_in_thread=False,
     )
+    # Before anything creates app.consumer: commits that never pass an unprocessed message.
+    app.transport.Consumer = SafeConsumer  # type: ignore[misc]
     monitor = Monitor(
         settings=settings,
         app=app,
@@ -730,7 +701,6 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         async def live_clock() -> None:
             await monitor.live_tick()
 
-    ack_current_generation_only(app)
     keep_queued_messages_on_resume(app)
     ops = register_views(app, monitor)
     # A dependency of the app, not an app.service: those start only after the first recovery.

@@ -1,0 +1,203 @@
+"""faust's aiokafka consumer, changed so that no committed offset passes an unprocessed message.
+
+faust-streaming 0.15.3 can drop a record it has already fetched (the consumer's position is past
+it) around a rebalance: a batch returned while flow is stopped, a partition paused between the
+fetch and the hand-over, a stream that skips a message of an earlier generation, a queue cleared
+on revoke. That alone loses nothing, because the next seek to the committed offset reads the
+record again. Three things in faust's offset bookkeeping turned such a drop into a lost event
+(found by the integration test that publishes while the group forms; all three were seen in its
+consumer logs):
+
+1. *Gap filling.* When the offset read jumps past the last one read, faust records the offsets in
+   between as done (meant for compacted or transactional topics, whose offsets have holes). Its
+   own recovery moves the "last read" offset backwards while records are already flowing, so a
+   jump is reported for records that were dropped, or delivered once, alike.
+2. *An off-by-one at the head.* ``_new_offset`` refuses to commit past an unacked head only when
+   the first acked offset is *two or more* past the committed one: one dropped record right at
+   the committed offset (the first record after the rebalance) is committed past.
+3. *Partitions never committed.* With no committed offset there is no head check at all, and
+   aiokafka's ``seek_to_committed`` does not move such a partition, so faust's seek at the end
+   of a recovery leaves its position past whatever was dropped.
+
+:class:`SafeConsumer` commits only a run of acked offsets that starts exactly at the partition's
+committed offset (or, for a partition never committed, at its first offset), fills no gaps, seeks
+never-committed partitions back to their first offset when faust seeks the others to theirs,
+and, when a record below acked ones was dropped, seeks the partition back to it (at most once per
+``REWIND_INTERVAL`` seconds), so it is processed again without waiting for the next rebalance.
+Records after it are read again too; extraction and projection are idempotent (an event id is
+extracted once, observation and alert ids are deterministic).
+
+The inbound and observations topics are plain ``cleanup.policy=delete`` topics written without
+transactions, so their offsets have no holes and gap filling is never needed for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from faust.transport.drivers.aiokafka import Consumer
+from faust.types import TP
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
+
+__all__ = ["REWIND_INTERVAL", "SafeConsumer", "next_commit"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two rewinds of one partition (a rewind re-reads everything after the hole).
+REWIND_INTERVAL = 5.0
+
+
+def next_commit(acked: Iterable[int], base: int | None) -> tuple[int | None, list[int], int | None]:
+    """The offset to commit for one partition, given the offsets processed since the last commit.
+
+    ``acked``: offsets acked by the agents (any order, no duplicates needed). ``base``: the
+    partition's committed offset (Kafka's "next offset to read"), or for a partition never
+    committed its first offset; None when not known yet. Returns ``(commit, rest, hole)``:
+    ``commit`` is the offset to commit (one past the run of acked offsets that starts at
+    ``base``) or None; ``rest`` the acked offsets to keep for later; ``hole`` is ``base`` when
+    acked offsets exist past it but ``base`` itself was never processed (a dropped record to read
+    again), else None. Offsets below ``base`` are already committed and dropped from ``rest``.
+    Every offset in ``[base, commit)`` is in ``acked``: nothing unprocessed is ever committed.
+    """
+    pending = sorted(set(acked))
+    if base is None or not pending:
+        return None, pending, None
+    pending = [offset for offset in pending if offset >= base]
+    if not pending:
+        return None, pending, None
+    if pending[0] != base:
+        return None, pending, base
+    end = base
+    for offset in pending:
+        if offset != end:
+            break
+        end += 1
+    return end, pending[end - base :], None
+
+
+class SafeConsumer(Consumer):
+    """faust's aiokafka ``Consumer`` (installed with ``app.transport.Consumer``) whose commits
+    never pass a message no agent processed (see the module docstring for why and how).
+
+    Also: a message acked while flow is suspended, or fetched in an earlier consumer generation,
+    is released (nothing waits for it) but not counted as processed, because faust's stream
+    skipped it without running the agent.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._bases: dict[TP, int] = {}
+        self._rewound_at: dict[TP, float] = {}
+        self._seeks: set[asyncio.Task[None]] = set()
+        self.rewinds = 0
+
+    # -- acks ----------------------------------------------------------------------------------
+
+    def ack(self, message: Any) -> bool:
+        """Record ``message`` as processed when it was (current generation, flow active).
+
+        Returns True when its offset became committable. Either way the message is released, so
+        a graceful stop does not wait for it; faust itself leaves a message whose offset is
+        below the committed one in its unacked set for good.
+        """
+        app = self.app
+        current = getattr(message, "generation_id", None) in (None, app.consumer_generation_id)
+        done = bool(super().ack(message)) if current and app.flow_control.is_active() else False
+        with ack_lock:
+            message.acked = True
+            self._unacked_messages.discard(message)
+            notify(self._waiting_for_ack)
+        return done
+
+    async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
+        """Fill no gap: on this app's topics a jump in offsets means dropped records."""
+        return None
+
+    # -- commits -------------------------------------------------------------------------------
+
+    def _base(self, tp: TP) -> int | None:
+        committed = self._committed_offset.get(tp)
+        start = self._bases.get(tp)
+        if committed and start is not None:
+            return max(committed, start)
+        return committed or start
+
+    def _new_offset(self, tp: TP) -> int | None:
+        acked = self._acked[tp]
+        if not acked:
+            return None
+        commit, rest, hole = next_commit(acked, self._base(tp))
+        acked[:] = rest
+        index = self._acked_index[tp]
+        index.intersection_update(rest)
+        if hole is not None:
+            self._rewind(tp, hole)
+        return commit
+
+    def _rewind(self, tp: TP, offset: int) -> None:
+        now = time.monotonic()
+        if now - self._rewound_at.get(tp, -REWIND_INTERVAL) < REWIND_INTERVAL:
+            return
+        self._rewound_at[tp] = now
+        self.rewinds += 1
+        monitor = getattr(self.app, "bilateral", None)
+        if monitor is not None:
+            monitor.metrics.partition_rewinds.labels(tp.topic).inc()
+        log.warning(
+            "%s[%d]: offset %d was fetched but never processed (dropped in a rebalance); "
+            "reading the partition again from it",
+            tp.topic,
+            tp.partition,
+            offset,
+        )
+        task = self.app.loop.create_task(self._seek_back(tp, offset))
+        self._seeks.add(task)
+        task.add_done_callback(self._seeks.discard)
+
+    async def _seek_back(self, tp: TP, offset: int) -> None:
+        try:
+            if tp in self.assignment():
+                await self.seek_wait({tp: offset})
+        except Exception as exc:  # revoked meanwhile, or stopping: the next reader reads it
+            log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, offset, exc)
+
+    # -- seeks ---------------------------------------------------------------------------------
+
+    async def perform_seek(self) -> None:
+        """faust's seek to the committed offsets, plus the partitions it leaves alone.
+
+        A partition never committed is sought to its first offset (aiokafka's
+        ``seek_to_committed`` does not move it), and for every partition the first offset is
+        kept as the base of its commits (a committed offset below it was deleted by retention).
+        """
+        await super().perform_seek()
+        tps = [
+            tp
+            for tp in self.assignment()
+            if not self._is_changelog_tp(tp) and self.app.topics.acks_enabled_for(tp.topic)
+        ]
+        if not tps:
+            return
+        earliest = await self.earliest_offsets(*tps)
+        fresh: dict[TP, int] = {}
+        now = time.monotonic()
+        for tp in tps:
+            self._rewound_at[tp] = now  # just sought: a hole found now is read again anyway
+            start = int(earliest.get(tp) or 0)
+            self._bases[tp] = start
+            if not self._committed_offset.get(tp):
+                fresh[tp] = start
+        if fresh:
+            await self.seek_wait(fresh)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """faust's revoke, forgetting the bases and rewinds of the revoked partitions."""
+        for tp in revoked:
+            self._bases.pop(tp, None)
+            self._rewound_at.pop(tp, None)
+        await super().on_partitions_revoked(revoked)

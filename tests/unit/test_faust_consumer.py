@@ -1,0 +1,128 @@
+"""The consumer's commit bookkeeping: never commit past a message no agent processed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.config import Settings
+from service.runtime.faust_consumer import SafeConsumer, next_commit
+
+
+def test_a_run_starting_at_the_committed_offset_is_committed() -> None:
+    assert next_commit([12, 10, 11, 14], 10) == (13, [14], None)
+    assert next_commit([7, 8, 10, 11], 10) == (12, [], None)  # below the base: already committed
+
+
+def test_a_dropped_record_at_the_head_is_never_committed_past() -> None:
+    # faust commits past a single unprocessed record at the committed offset (11 - 10 is not > 1)
+    assert next_commit([11, 12], 10) == (None, [11, 12], 10)
+    assert next_commit([3, 4], 0) == (None, [3, 4], 0)  # never committed: base is the first offset
+
+
+def test_nothing_is_committed_while_the_base_is_unknown() -> None:
+    assert next_commit([0, 1, 2], None) == (None, [0, 1, 2], None)
+    assert next_commit([], 4) == (None, [], None)
+
+
+@given(
+    processed=st.sets(st.integers(min_value=0, max_value=60), max_size=40),
+    base=st.integers(min_value=0, max_value=30),
+)
+def test_every_committed_offset_was_processed(processed: set[int], base: int) -> None:
+    commit, rest, hole = next_commit(processed, base)
+    later = {offset for offset in processed if offset >= base}
+    if commit is not None:
+        assert set(range(base, commit)) <= processed
+        assert commit not in processed  # the run is taken whole
+        assert set(rest) == later - set(range(base, commit))
+    else:
+        assert set(rest) == later
+        assert hole == (base if later else None)
+    assert hole is None or (base not in processed and later)
+
+
+def _consumer(tmp_path: Path) -> tuple[Any, SafeConsumer]:
+    from service.runtime.faust_app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6398))
+    app.loop = asyncio.get_running_loop()
+    app.finalize()
+    app.flow_control.resume()
+    app.topics.acks_enabled_for = lambda name: True  # as once the worker has subscribed
+    consumer = app.consumer
+    assert isinstance(consumer, SafeConsumer)
+    return app, consumer
+
+
+async def test_the_consumer_seeks_back_to_a_dropped_record_and_commits_nothing_past_it(
+    tmp_path: Path,
+) -> None:
+    from faust.types import TP
+    from faust.types.tuples import ConsumerMessage
+
+    app, consumer = _consumer(tmp_path)
+    topic = app.bilateral.observations.get_topic_name()
+    tp = TP(topic, 2)
+    sought: list[dict[TP, int]] = []
+
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        sought.append(dict(partitions))
+
+    consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
+    consumer._committed_offset[tp] = 10
+    for offset in (11, 12):  # 10 was fetched, then dropped in a rebalance
+        msg = ConsumerMessage(topic, 2, offset, 0.0, 0, [], b"k", b"v", None, generation_id=0)
+        consumer._unacked_messages.add(msg)
+        assert consumer.ack(msg) is True
+    await consumer._add_gap(tp, 10, 12)  # faust's gap filling would mark 10 as done
+    assert consumer._filter_committable_offsets({tp}) == {}
+    await asyncio.sleep(0)
+    assert sought == [{tp: 10}] and consumer.rewinds == 1
+    rewinds = app.bilateral.metrics.partition_rewinds.labels(topic)._value.get()
+    assert rewinds == 1
+    assert consumer._filter_committable_offsets({tp}) == {}
+    assert sought == [{tp: 10}]  # at most one rewind per REWIND_INTERVAL
+    again = ConsumerMessage(topic, 2, 10, 0.0, 0, [], b"k", b"v", None, generation_id=0)
+    assert consumer.ack(again) is True  # read again after the seek
+    assert consumer._filter_committable_offsets({tp}) == {tp: 13}
+
+
+async def test_a_partition_never_committed_commits_from_its_first_offset(tmp_path: Path) -> None:
+    from faust.types import TP
+    from faust.types.tuples import ConsumerMessage
+
+    app, consumer = _consumer(tmp_path)
+    topic = app.bilateral.observations.get_topic_name()
+    tp = TP(topic, 0)
+    sought: list[dict[TP, int]] = []
+
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        sought.append(dict(partitions))
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        return {t: 0 for t in tps}
+
+    async def seek_to_committed() -> dict[TP, int | None]:
+        return {tp: None}  # aiokafka: no commit yet, so no seek
+
+    consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    consumer.earliest_offsets = earliest_offsets  # type: ignore[method-assign]
+    consumer.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
+    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
+    acked = ConsumerMessage(topic, 0, 1, 0.0, 0, [], b"k", b"v", None, generation_id=0)
+    assert consumer.ack(acked) is True
+    assert consumer._filter_committable_offsets({tp}) == {}  # base unknown: nothing committed
+    await consumer.perform_seek()
+    assert sought == [{tp: 0}]  # the partition is read again from its start
+    assert consumer._filter_committable_offsets({tp}) == {}  # offset 0 is not processed yet
+    await asyncio.sleep(0)
+    assert sought == [{tp: 0}]  # just sought: no second seek for the same hole
+    first = ConsumerMessage(topic, 0, 0, 0.0, 0, [], b"k", b"v", None, generation_id=0)
+    assert consumer.ack(first) is True
+    assert consumer._filter_committable_offsets({tp}) == {tp: 2}
