@@ -106,13 +106,6 @@ def test_restart_with_non_empty_tables_recovers_within_a_deadline(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="intermittent event loss in faust-streaming 0.15.3 during a rebalance: in 2 of the "
-    "last 4 full runs one inbound event of 48, published while the group formed, was never "
-    "extracted (fetched, then dropped from a stream queue past the committed offset); the app "
-    "no longer commits messages faust skips (ack_current_generation_only), which did not end it",
-)
 def test_events_published_while_the_group_forms_and_rebalances_are_all_processed(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
