@@ -149,8 +149,8 @@ class SafeConsumer(Consumer):
         if monitor is not None:
             monitor.metrics.partition_rewinds.labels(tp.topic).inc()
         log.warning(
-            "%s[%d]: offset %d was fetched but never processed (dropped in a rebalance); "
-            "reading the partition again from it",
+            "%s[%d]: offset %d was fetched but never processed (dropped, as faust can in a "
+            "rebalance); reading the partition again from it",
             tp.topic,
             tp.partition,
             offset,

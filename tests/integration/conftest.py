@@ -19,7 +19,7 @@ import urllib.request
 import uuid
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,8 @@ class WorkerProcess:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More environment for the worker (fault injection: ``tests/integration/faults``)."""
 
     @property
     def url(self) -> str:
@@ -140,6 +142,7 @@ class WorkerProcess:
                 ),
             }
         )
+        env.update(self.extra_env)
         self.starts += 1
         log = self.log_path.open("ab")
         log.write(f"\n===== start #{self.starts} =====\n".encode())

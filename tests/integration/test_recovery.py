@@ -4,12 +4,17 @@
   store: nothing survives locally) and serve the same state within a deadline.
 - Events published while a second worker joins (a rebalance and a table recovery in progress,
   no offset committed yet on the inbound topics) must all be processed.
+- A record the consumer fetched and dropped (as faust does to records fetched when a rebalance
+  begins) is read again and processed, and no offset past it is committed before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -38,6 +43,11 @@ def embedded_states(items: list, data_dir: Path) -> dict[str, str]:
         runtime.ingest(items)
         dyads = sorted({a.dyad for a in runtime.alerts()})
         return {d: runtime.state(d).model_dump_json() for d in dyads}  # type: ignore[union-attr]
+
+
+def http_text(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode("utf-8")
 
 
 def served_states(worker: WorkerProcess, dyads: list[str]) -> dict[str, str]:
@@ -139,3 +149,44 @@ def test_events_published_while_the_group_forms_and_rebalances_are_all_processed
         assert "dead-lettered" not in text, w.log_tail()
     rebalances = a.log_path.read_text(errors="replace").count("generation id")
     assert rebalances >= 2, "worker b joined after the stream ended: no rebalance was exercised"
+
+
+FAULTS = Path(__file__).parent / "faults"
+
+
+def test_a_record_fetched_and_dropped_is_read_again(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """The worker's consumer drops one inbound record after fetching it (fault injection): the
+    partition must be read again from it, its event extracted, and the state be the embedded one.
+    faust's own bookkeeping committed past such a record and the event was lost for good."""
+    items = synthetic_articles(16, seed=5, prefix="drop")
+    expected = embedded_states(items, tmp_path / "embedded")
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+    asyncio.run(ensure_topics(settings))
+    pythonpath = os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))
+    worker = WorkerProcess(
+        settings,
+        free_port(),
+        tmp_path / "worker.log",
+        extra_env={
+            "PYTHONPATH": pythonpath,
+            "BILATERAL_MONITOR_TEST_DROP": "bilateral.news:1",
+        },
+    )
+    try:
+        worker.start()
+        wait_assigned([worker], settings)
+        asyncio.run(publish_and_wait(settings, items, pause=0.1))
+        wait_states([worker], expected, 60)
+        rewinds = http_text(f"{worker.url}/metrics")
+    finally:
+        worker.stop()
+    log = worker.log_path.read_text(errors="replace")
+    dropped = re.search(r"fault injection: dropped \S+ key=(\S+)", log)
+    assert dropped, "the fault was not injected: " + worker.log_tail()
+    event_id = dropped.group(1)
+    assert re.search(rf"extracted \d+ observations from {re.escape(event_id)}\b", log), event_id
+    assert "was fetched but never processed" in log
+    counted = re.search(r'^bilateral_partition_rewinds_total\{topic="[^"]*news"\} (\S+)$',
+                        rewinds, re.M)  # fmt: skip
+    assert counted and float(counted.group(1)) >= 1
+    assert_recovered_cleanly(worker)
