@@ -174,6 +174,8 @@ class SafeConsumer(Consumer):
         A partition never committed is sought to its first offset (aiokafka's
         ``seek_to_committed`` does not move it), and for every partition the first offset is
         kept as the base of its commits (a committed offset below it was deleted by retention).
+        If the first offsets cannot be read, partitions never committed commit nothing until the
+        next seek, rather than guess where they start.
         """
         await super().perform_seek()
         tps = [
@@ -183,7 +185,11 @@ class SafeConsumer(Consumer):
         ]
         if not tps:
             return
-        earliest = await self.earliest_offsets(*tps)
+        try:
+            earliest = await self.earliest_offsets(*tps)
+        except Exception as exc:  # the broker did not answer: commit nothing unsure until next time
+            log.warning("could not read the first offsets of %d partitions: %r", len(tps), exc)
+            return
         fresh: dict[TP, int] = {}
         now = time.monotonic()
         for tp in tps:

@@ -126,3 +126,29 @@ async def test_a_partition_never_committed_commits_from_its_first_offset(tmp_pat
     first = ConsumerMessage(topic, 0, 0, 0.0, 0, [], b"k", b"v", None, generation_id=0)
     assert consumer.ack(first) is True
     assert consumer._filter_committable_offsets({tp}) == {tp: 2}
+
+
+async def test_a_broker_that_does_not_answer_leaves_never_committed_partitions_uncommitted(
+    tmp_path: Path,
+) -> None:
+    from faust.types import TP
+    from faust.types.tuples import ConsumerMessage
+
+    app, consumer = _consumer(tmp_path)
+    topic = app.bilateral.observations.get_topic_name()
+    tp = TP(topic, 3)
+
+    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+        raise TimeoutError("no answer")
+
+    async def seek_to_committed() -> dict[TP, int | None]:
+        return {tp: None}
+
+    consumer.earliest_offsets = earliest_offsets  # type: ignore[method-assign]
+    consumer.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
+    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
+    await consumer.perform_seek()  # does not raise into faust's recovery
+    for offset in (0, 1):
+        msg = ConsumerMessage(topic, 3, offset, 0.0, 0, [], b"k", b"v", None, generation_id=0)
+        assert consumer.ack(msg) is True
+    assert consumer._filter_committable_offsets({tp}) == {}  # where it starts is not known
