@@ -46,7 +46,11 @@ def test_every_committed_offset_was_processed(processed: set[int], base: int) ->
     assert hole is None or (base not in processed and later)
 
 
-def _consumer(tmp_path: Path) -> tuple[Any, SafeConsumer]:
+def _consumer(tmp_path: Path, committed: int | None) -> tuple[Any, SafeConsumer, Any, list]:
+    """An app's consumer without a broker, assigned partition 2 of the observations topic
+    (committed offset ``committed``); seeks are recorded in the returned list."""
+    from faust.types import TP
+
     from service.runtime.faust_app import create_app
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6398))
@@ -56,99 +60,77 @@ def _consumer(tmp_path: Path) -> tuple[Any, SafeConsumer]:
     app.topics.acks_enabled_for = lambda name: True  # as once the worker has subscribed
     consumer = app.consumer
     assert isinstance(consumer, SafeConsumer)
-    return app, consumer
+    tp = TP(app.bilateral.observations.get_topic_name(), 2)
+    sought: list[dict[Any, int]] = []
+
+    async def seek_wait(partitions: dict[Any, int]) -> None:
+        sought.append(dict(partitions))
+
+    async def seek_to_committed() -> dict[Any, int | None]:
+        return {tp: committed}  # aiokafka seeks only a committed offset above 0
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        return {t: 0 for t in tps}
+
+    consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    consumer.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
+    consumer.earliest_offsets = earliest_offsets  # type: ignore[method-assign]
+    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
+    return app, consumer, tp, sought
+
+
+def _processed(consumer: SafeConsumer, tp: Any, offset: int) -> bool:
+    """Deliver and ack the record at ``offset`` of ``tp``: whether it became committable."""
+    from faust.types.tuples import ConsumerMessage
+
+    msg = ConsumerMessage(tp.topic, tp.partition, offset, 0.0, 0, [], b"k", b"v", None, tp=tp)
+    consumer._unacked_messages.add(msg)
+    return bool(consumer.ack(msg))
 
 
 async def test_the_consumer_seeks_back_to_a_dropped_record_and_commits_nothing_past_it(
     tmp_path: Path,
 ) -> None:
-    from faust.types import TP
-    from faust.types.tuples import ConsumerMessage
-
-    app, consumer = _consumer(tmp_path)
-    topic = app.bilateral.observations.get_topic_name()
-    tp = TP(topic, 2)
-    sought: list[dict[TP, int]] = []
-
-    async def seek_wait(partitions: dict[TP, int]) -> None:
-        sought.append(dict(partitions))
-
-    consumer.seek_wait = seek_wait  # type: ignore[method-assign]
-    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
-    consumer._committed_offset[tp] = 10
-    for offset in (11, 12):  # 10 was fetched, then dropped in a rebalance
-        msg = ConsumerMessage(topic, 2, offset, 0.0, 0, [], b"k", b"v", None, generation_id=0)
-        consumer._unacked_messages.add(msg)
-        assert consumer.ack(msg) is True
+    app, consumer, tp, sought = _consumer(tmp_path, committed=10)
+    await consumer.perform_seek()
+    assert sought == []  # committed partitions are sought by faust (aiokafka), not again
+    consumer._rewound_at.clear()  # as long after that seek
+    assert _processed(consumer, tp, 11) and _processed(consumer, tp, 12)  # 10 was dropped
     await consumer._add_gap(tp, 10, 12)  # faust's gap filling would mark 10 as done
     assert consumer._filter_committable_offsets({tp}) == {}
     await asyncio.sleep(0)
     assert sought == [{tp: 10}] and consumer.rewinds == 1
-    rewinds = app.bilateral.metrics.partition_rewinds.labels(topic)._value.get()
-    assert rewinds == 1
+    assert app.bilateral.metrics.partition_rewinds.labels(tp.topic)._value.get() == 1
     assert consumer._filter_committable_offsets({tp}) == {}
+    await asyncio.sleep(0)
     assert sought == [{tp: 10}]  # at most one rewind per REWIND_INTERVAL
-    again = ConsumerMessage(topic, 2, 10, 0.0, 0, [], b"k", b"v", None, generation_id=0)
-    assert consumer.ack(again) is True  # read again after the seek
+    assert _processed(consumer, tp, 10)  # read again after the seek
     assert consumer._filter_committable_offsets({tp}) == {tp: 13}
 
 
 async def test_a_partition_never_committed_commits_from_its_first_offset(tmp_path: Path) -> None:
-    from faust.types import TP
-    from faust.types.tuples import ConsumerMessage
-
-    app, consumer = _consumer(tmp_path)
-    topic = app.bilateral.observations.get_topic_name()
-    tp = TP(topic, 0)
-    sought: list[dict[TP, int]] = []
-
-    async def seek_wait(partitions: dict[TP, int]) -> None:
-        sought.append(dict(partitions))
-
-    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
-        return {t: 0 for t in tps}
-
-    async def seek_to_committed() -> dict[TP, int | None]:
-        return {tp: None}  # aiokafka: no commit yet, so no seek
-
-    consumer.seek_wait = seek_wait  # type: ignore[method-assign]
-    consumer.earliest_offsets = earliest_offsets  # type: ignore[method-assign]
-    consumer.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
-    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
-    acked = ConsumerMessage(topic, 0, 1, 0.0, 0, [], b"k", b"v", None, generation_id=0)
-    assert consumer.ack(acked) is True
+    _, consumer, tp, sought = _consumer(tmp_path, committed=None)
+    assert _processed(consumer, tp, 1)
     assert consumer._filter_committable_offsets({tp}) == {}  # base unknown: nothing committed
     await consumer.perform_seek()
     assert sought == [{tp: 0}]  # the partition is read again from its start
     assert consumer._filter_committable_offsets({tp}) == {}  # offset 0 is not processed yet
     await asyncio.sleep(0)
     assert sought == [{tp: 0}]  # just sought: no second seek for the same hole
-    first = ConsumerMessage(topic, 0, 0, 0.0, 0, [], b"k", b"v", None, generation_id=0)
-    assert consumer.ack(first) is True
+    assert _processed(consumer, tp, 0)
     assert consumer._filter_committable_offsets({tp}) == {tp: 2}
 
 
 async def test_a_broker_that_does_not_answer_leaves_never_committed_partitions_uncommitted(
     tmp_path: Path,
 ) -> None:
-    from faust.types import TP
-    from faust.types.tuples import ConsumerMessage
+    _, consumer, tp, sought = _consumer(tmp_path, committed=None)
 
-    app, consumer = _consumer(tmp_path)
-    topic = app.bilateral.observations.get_topic_name()
-    tp = TP(topic, 3)
-
-    async def earliest_offsets(*tps: TP) -> dict[TP, int]:
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
         raise TimeoutError("no answer")
 
-    async def seek_to_committed() -> dict[TP, int | None]:
-        return {tp: None}
-
     consumer.earliest_offsets = earliest_offsets  # type: ignore[method-assign]
-    consumer.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
-    consumer.assignment = lambda: {tp}  # type: ignore[method-assign]
     await consumer.perform_seek()  # does not raise into faust's recovery
-    for offset in (0, 1):
-        msg = ConsumerMessage(topic, 3, offset, 0.0, 0, [], b"k", b"v", None, generation_id=0)
-        assert consumer.ack(msg) is True
+    assert _processed(consumer, tp, 0) and _processed(consumer, tp, 1)
     assert consumer._filter_committable_offsets({tp}) == {}  # where it starts is not known
+    assert sought == []
