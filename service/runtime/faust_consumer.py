@@ -42,6 +42,7 @@ from typing import Any
 from faust.transport.drivers.aiokafka import Consumer
 from faust.types import TP
 from faust.types.tuples import ack_lock
+from mode import Service
 from mode.utils.futures import notify
 
 __all__ = ["REWIND_INTERVAL", "SafeConsumer", "next_commit"]
@@ -94,6 +95,8 @@ class SafeConsumer(Consumer):
         self._bases: dict[TP, int] = {}
         self._rewound_at: dict[TP, float] = {}
         self._seeks: set[asyncio.Task[None]] = set()
+        self._failed: set[tuple[TP, int]] = set()
+        self._stuck: dict[TP, tuple[int, float]] = {}
         self.rewinds = 0
 
     # -- acks ----------------------------------------------------------------------------------
@@ -107,12 +110,20 @@ class SafeConsumer(Consumer):
         """
         app = self.app
         current = getattr(message, "generation_id", None) in (None, app.consumer_generation_id)
-        done = bool(super().ack(message)) if current and app.flow_control.is_active() else False
+        failed = (message.tp, message.offset) in self._failed
+        self._failed.discard((message.tp, message.offset))
+        counted = current and not failed and app.flow_control.is_active()
+        done = bool(super().ack(message)) if counted else False
         with ack_lock:
             message.acked = True
             self._unacked_messages.discard(message)
             notify(self._waiting_for_ack)
         return done
+
+    def not_processed(self, message: Any) -> None:
+        """Mark ``message`` as not processed (its agent failed): its ack will not count, so the
+        commit stops before it and the partition is read again from it."""
+        self._failed.add((message.tp, message.offset))
 
     async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
         """Fill no gap: on this app's topics a jump in offsets means dropped records."""
@@ -161,10 +172,74 @@ class SafeConsumer(Consumer):
 
     async def _seek_back(self, tp: TP, offset: int) -> None:
         try:
-            if tp in self.assignment():
-                await self.seek_wait({tp: offset})
+            if tp not in self.assignment():
+                return
+            first = (await self.earliest_offsets(tp)).get(tp)
+            if first is not None and offset < first:
+                # Deleted (retention, DeleteRecords) before it was processed: seeking there only
+                # makes aiokafka reset to the first offset, and the hole would be found forever.
+                log.warning(
+                    "%s[%d]: offsets %d..%d were deleted before being processed; committing "
+                    "from %d",
+                    tp.topic,
+                    tp.partition,
+                    offset,
+                    first - 1,
+                    first,
+                )
+                self._bases[tp] = max(self._bases.get(tp, 0), int(first))
+                return
+            await self.seek_wait({tp: offset})
         except Exception as exc:  # revoked meanwhile, or stopping: the next reader reads it
             log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, offset, exc)
+
+    def _queued(self, tp: TP) -> bool:
+        """Whether a stream queue of ``tp``'s topic holds a message not yet taken by its agent."""
+        try:
+            channels = self.app.topics._topic_name_index.get(tp.topic, ())
+            return any(chan.queue.qsize() for chan in channels)
+        except Exception:  # faust internals moved: assume busy, never rewind on a guess
+            return True
+
+    @Service.task
+    async def _find_tail_holes(self) -> None:
+        """Rewind a partition whose last fetched records were dropped.
+
+        ``_new_offset`` finds a dropped record only once a later one is acked; a dropped record
+        at the end of a partition would wait for the next record or rebalance. Every
+        ``REWIND_INTERVAL`` seconds: a partition whose position stays past its commit base for
+        twice that long, with nothing acked, in flight or queued meanwhile, is read again from
+        the base.
+        """
+        async for _ in self.itertimer(REWIND_INTERVAL, name="find_tail_holes"):
+            await self.look_for_tail_holes(time.monotonic())
+
+    async def look_for_tail_holes(self, now: float) -> None:
+        """One look of :meth:`_find_tail_holes` at monotonic time ``now`` (seconds)."""
+        if self.app.rebalancing or not self.flow_active:
+            self._stuck.clear()
+            return
+        busy = {m.tp for m in list(self._unacked_messages)}
+        for tp in list(self.assignment()):
+            if self._is_changelog_tp(tp) or not self.app.topics.acks_enabled_for(tp.topic):
+                continue
+            base = self._base(tp)
+            if base is None or self._acked.get(tp) or tp in busy or self._queued(tp):
+                self._stuck.pop(tp, None)
+                continue
+            try:
+                position = await asyncio.wait_for(self.position(tp), timeout=2.0)
+            except Exception:  # no position yet, revoked, broker slow: look again later
+                continue
+            if position is None or position <= base:
+                self._stuck.pop(tp, None)
+                continue
+            seen = self._stuck.get(tp)
+            if seen is None or seen[0] != base:
+                self._stuck[tp] = (base, now)
+            elif now - seen[1] >= 2 * REWIND_INTERVAL:
+                self._stuck.pop(tp, None)
+                self._rewind(tp, base)
 
     # -- seeks ---------------------------------------------------------------------------------
 
@@ -206,4 +281,6 @@ class SafeConsumer(Consumer):
         for tp in revoked:
             self._bases.pop(tp, None)
             self._rewound_at.pop(tp, None)
+            self._stuck.pop(tp, None)
+        self._failed = {(tp, offset) for tp, offset in self._failed if tp not in revoked}
         await super().on_partitions_revoked(revoked)

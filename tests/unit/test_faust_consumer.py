@@ -134,3 +134,47 @@ async def test_a_broker_that_does_not_answer_leaves_never_committed_partitions_u
     assert _processed(consumer, tp, 0) and _processed(consumer, tp, 1)
     assert consumer._filter_committable_offsets({tp}) == {}  # where it starts is not known
     assert sought == []
+
+
+async def test_a_record_dropped_at_the_end_of_a_partition_is_read_again(tmp_path: Path) -> None:
+    app, consumer, tp, sought = _consumer(tmp_path, committed=10)
+    await consumer.perform_seek()
+    consumer._rewound_at.clear()  # as long after that seek
+
+    async def position(partition: Any) -> int:
+        return 11  # record 10 was fetched; nothing after it, so nothing acked past it
+
+    consumer.position = position  # type: ignore[method-assign]
+    app.rebalancing = False
+    await consumer.look_for_tail_holes(100.0)
+    await consumer.look_for_tail_holes(105.0)
+    await asyncio.sleep(0)
+    assert sought == []  # position past the base for only 5 s: maybe still on its way
+    await consumer.look_for_tail_holes(110.0)
+    await asyncio.sleep(0)
+    assert sought == [{tp: 10}]
+    assert _processed(consumer, tp, 10)
+    assert consumer._filter_committable_offsets({tp}) == {tp: 11}
+    await consumer.look_for_tail_holes(200.0)
+    await consumer.look_for_tail_holes(300.0)
+    await asyncio.sleep(0)
+    assert sought == [{tp: 10}]  # processed and committed: position 11 is the base now
+
+
+async def test_a_record_deleted_before_it_was_processed_is_not_sought_for_ever(
+    tmp_path: Path,
+) -> None:
+    _, consumer, tp, sought = _consumer(tmp_path, committed=10)
+    await consumer.perform_seek()
+    consumer._rewound_at.clear()
+
+    async def earliest_offsets(*tps: Any) -> dict[Any, int]:
+        return {t: 40 for t in tps}  # retention deleted offsets up to 39 meanwhile
+
+    consumer.earliest_offsets = earliest_offsets  # type: ignore[method-assign]
+    assert _processed(consumer, tp, 40) and _processed(consumer, tp, 41)
+    assert consumer._filter_committable_offsets({tp}) == {}  # hole at 10
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert sought == []  # seeking to 10 would only land on 40 again
+    assert consumer._filter_committable_offsets({tp}) == {tp: 42}
