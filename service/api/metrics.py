@@ -81,6 +81,13 @@ class Metrics:
             "image (a re-execution starts a new one; see bilateral_recovery_reexecs).",
             registry=r,
         )
+        self.processing_failures = Counter(
+            "bilateral_processing_failures_total",
+            "Agent steps that raised (the message is read again, dead-lettered at the third "
+            "failure), by agent.",
+            ["agent"],
+            registry=r,
+        )
         self.partition_rewinds = Counter(
             "bilateral_partition_rewinds_total",
             "Partitions read again from a record that was fetched but never processed (dropped "

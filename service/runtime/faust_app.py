@@ -109,6 +109,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+FAILURES_BEFORE_DEAD_LETTER = 3
+"""An agent step that raises this many times on one message dead-letters it (see run_step)."""
+
 Observation = CommitmentObservation | EngagementObservation
 
 
@@ -265,6 +268,12 @@ class Monitor:
     decoded: dict[str, tuple[bytes, Any]] = field(default_factory=dict)
     """dyad -> (stored bytes, the DyadProjection they decode to): parsing a large projection
     costs more than folding an observation into it (about 100 ms against 15 ms at 1 MB)."""
+    deferred: list[tuple[TableT, bytes, bytes]] | None = None
+    """The projection and partition writes of the projector step under way, applied only once
+    its alerts are sent (None outside a step): a step that fails to send is read again and
+    raises the same alerts, instead of finding its effects saved and the alerts gone."""
+    failures: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    """(topic, partition, offset) -> times its agent step raised (cleared once it succeeds)."""
 
     # -- table access ------------------------------------------------------------------------
 
@@ -307,7 +316,7 @@ class Monitor:
                 f"the projection of {proj.dyad} would be {len(raw)} bytes, above the "
                 f"{limit} a changelog record may hold (raise changelog_max_bytes)"
             )
-        self.projections[proj.dyad.encode("utf-8")] = raw
+        self._write(self.projections, proj.dyad.encode("utf-8"), raw)
         self.decoded[proj.dyad] = (raw, proj)
         self.metrics.set_commitments(proj.snapshot())
 
@@ -371,7 +380,13 @@ class Monitor:
         return json.loads(raw) if raw else {"clock": None, "dyads": []}
 
     def _save_partition(self, partition: int, entry: dict[str, Any]) -> None:
-        self.partitions[f"p{partition}".encode()] = json.dumps(entry).encode("utf-8")
+        self._write(self.partitions, f"p{partition}".encode(), json.dumps(entry).encode("utf-8"))
+
+    def _write(self, table: TableT, key: bytes, raw: bytes) -> None:
+        if self.deferred is None:
+            table[key] = raw
+        else:
+            self.deferred.append((table, key, raw))
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -447,6 +462,51 @@ class Monitor:
 
     # -- agent bodies ------------------------------------------------------------------------
 
+    async def run_step(self, step: Any, event: EventT, agent: str) -> None:
+        """Run one agent step (``extract_one`` or ``project_one``) so that a failure loses nothing.
+
+        The steps dead-letter bad input themselves; what still raises is unexpected, most often
+        a send the broker did not acknowledge. faust would ack the message all the same and
+        commit past it. Here it is marked not processed instead (the consumer reads its
+        partition again from it, a few seconds later), and on its
+        ``FAILURES_BEFORE_DEAD_LETTER``-th failure it is dead-lettered with the reason, so one
+        that always fails cannot hold its partition back for good. Both steps send before they
+        record (the extractor marks an event seen after its observations are acked, the
+        projector saves after its alerts are), so a step read again redoes what failed. Counted
+        by ``bilateral_processing_failures_total{agent}``.
+        """
+        msg = event.message
+        key = (msg.topic, msg.partition, msg.offset)
+        try:
+            await step(event)
+        except Exception as exc:
+            self.forget()  # a projection may have changed in memory and not been saved
+            count = self.failures[key] = self.failures.get(key, 0) + 1
+            self.metrics.processing_failures.labels(agent).inc()
+            log.exception(
+                "%s failed on %s[%d]@%d (failure %d of %d)",
+                agent,
+                msg.topic,
+                msg.partition,
+                msg.offset,
+                count,
+                FAILURES_BEFORE_DEAD_LETTER,
+                extra={"topic": msg.topic, "partition": msg.partition, "offset": msg.offset},
+            )
+            if count >= FAILURES_BEFORE_DEAD_LETTER:
+                reason = f"{agent} failed {count} times: {type(exc).__name__}: {exc}"
+                try:
+                    await self.dead_letter(event, reason, None, _event_id_of(event.value))
+                except Exception:
+                    log.exception("could not dead-letter %s[%d]@%d", *key)
+                else:
+                    self.failures.pop(key, None)
+                    return
+            self.app.consumer.not_processed(msg)  # type: ignore[attr-defined]
+        else:
+            if self.failures:
+                self.failures.pop(key, None)
+
     async def extract_one(self, event: EventT) -> None:
         """Extractor step for one inbound message (see the module docstring)."""
         from service.domain.extraction import extract
@@ -501,21 +561,30 @@ class Monitor:
             await self.dead_letter(event, exc.reason, exc.field)
             return
         partition = event.message.partition
+        self.deferred = []
         try:
-            if isinstance(item, ClockTick):
-                alerts = self._tick(partition, item)
-            else:
-                alerts = self._observe(partition, item)
-        except Exception as exc:
-            self.forget()  # a projection may have changed in memory and not been saved
-            log.exception(
-                "projection failed at offset %d",
-                event.message.offset,
-                extra={"event_id": getattr(item, "event_id", None), "offset": event.message.offset},
-            )
-            await self.dead_letter(event, f"projection failed: {type(exc).__name__}: {exc}")
-            return
-        await self.send_alerts(alerts)
+            try:
+                if isinstance(item, ClockTick):
+                    alerts = self._tick(partition, item)
+                else:
+                    alerts = self._observe(partition, item)
+            except Exception as exc:
+                self.forget()  # a projection may have changed in memory and not been saved
+                log.exception(
+                    "projection failed at offset %d",
+                    event.message.offset,
+                    extra={
+                        "event_id": getattr(item, "event_id", None),
+                        "offset": event.message.offset,
+                    },
+                )
+                await self.dead_letter(event, f"projection failed: {type(exc).__name__}: {exc}")
+                return
+            await self.send_alerts(alerts)
+            for table, key, raw in self.deferred:
+                table[key] = raw
+        finally:
+            self.deferred = None
         received_at = _received_at(event.message.headers)
         if alerts and received_at is not None:
             self.metrics.latency.observe(max(0.0, time.time() - received_at))
@@ -688,12 +757,12 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
     @app.agent(monitor.inbound, name="extractor")
     async def extractor(stream: StreamT) -> None:
         async for event in stream.events():
-            await monitor.extract_one(event)
+            await monitor.run_step(monitor.extract_one, event, "extractor")
 
     @app.agent(monitor.observations, name="projector")
     async def projector(stream: StreamT) -> None:
         async for event in stream.events():
-            await monitor.project_one(event)
+            await monitor.run_step(monitor.project_one, event, "projector")
 
     if settings.live_clock_seconds > 0:
 

@@ -210,3 +210,82 @@ async def test_a_message_of_an_earlier_generation_is_never_committable(tmp_path:
     app.flow_control.resume()
     assert consumer.ack(message(13, 5)) is True
     assert list(consumer._acked[tp]) == [10, 13]
+
+
+def _observations_event(monitor: Any, value: bytes, offset: int) -> Any:
+    """A stand-in for a faust event on partition 0 of the observations topic."""
+    from types import SimpleNamespace
+
+    from faust.types import TP
+
+    topic = monitor.observations.get_topic_name()
+    message = SimpleNamespace(
+        topic=topic, partition=0, offset=offset, headers=[], key=None, value=value, tp=TP(topic, 0)
+    )
+    return SimpleNamespace(value=value, message=message)
+
+
+async def test_a_projector_step_that_cannot_send_its_alerts_saves_nothing_and_is_redone(
+    tmp_path: Path, seed: Any
+) -> None:
+    from schemas.codec import encode
+    from service.domain.extraction import extract
+
+    app = _app(tmp_path)
+    monitor = app.bilateral
+    for table in (monitor.projections, monitor.partitions, monitor.observation_log):
+        table.on_key_set = lambda key, value: None  # writable outside an agent
+    obs = next(o for o in extract(seed) if type(o).__name__ == "CommitmentObservation")
+    event = _observations_event(monitor, encode(obs), 7)
+    sent: list[dict[str, Any]] = []
+    acks = ["no ack"]  # the broker does not acknowledge the first alert
+
+    async def send(**kwargs: Any) -> asyncio.Future:
+        if acks:
+            raise TimeoutError(acks.pop())
+        sent.append(kwargs)
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    monitor.alerts.send = AsyncMock(side_effect=send)
+    not_processed: list[Any] = []
+    app.consumer.not_processed = not_processed.append
+    await monitor.run_step(monitor.project_one, event, "projector")
+    assert not_processed == [event.message]  # its offset will not be committed: read again
+    assert b"CA-IN" not in monitor.projections.data and b"p0" not in monitor.partitions.data
+    assert monitor.failures == {(event.message.topic, 0, 7): 1}
+    await monitor.run_step(monitor.project_one, event, "projector")  # read again
+    assert not_processed == [event.message] and monitor.failures == {}
+    assert b"CA-IN" in monitor.projections.data and b"p0" in monitor.partitions.data
+    assert [s["key"] for s in sent] == [obs.dyad.encode()]  # the alert the first try could not send
+    assert monitor.metrics.processing_failures.labels("projector")._value.get() == 1
+
+
+async def test_a_message_whose_step_always_fails_is_dead_lettered_at_the_third_failure(
+    tmp_path: Path,
+) -> None:
+    from schemas.codec import decode_dead_letter
+
+    app = _app(tmp_path)
+    monitor = app.bilateral
+    event = _observations_event(monitor, b"{}", 3)
+    letters: list[Any] = []
+
+    async def capture(**kwargs: Any) -> asyncio.Future:
+        letters.append(decode_dead_letter(kwargs["value"]))
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    async def step(event: Any) -> None:
+        raise RuntimeError("broker gone")
+
+    monitor.deadletter.send = AsyncMock(side_effect=capture)
+    not_processed: list[Any] = []
+    app.consumer.not_processed = not_processed.append
+    for _ in range(3):
+        await monitor.run_step(step, event, "extractor")
+    assert len(not_processed) == 2 and len(letters) == 1
+    assert letters[0].reason == "extractor failed 3 times: RuntimeError: broker gone"
+    assert letters[0].offset == 3 and monitor.failures == {}
