@@ -154,11 +154,20 @@ def test_events_published_while_the_group_forms_and_rebalances_are_all_processed
 FAULTS = Path(__file__).parent / "faults"
 
 
-def test_a_record_fetched_and_dropped_is_read_again(kafka_bootstrap: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("events", "offset"),
+    [(16, 1), (1, 0)],
+    ids=["records-after-it", "last-record"],
+)
+def test_a_record_fetched_and_dropped_is_read_again(
+    kafka_bootstrap: str, tmp_path: Path, events: int, offset: int
+) -> None:
     """The worker's consumer drops one inbound record after fetching it (fault injection): the
     partition must be read again from it, its event extracted, and the state be the embedded one.
-    faust's own bookkeeping committed past such a record and the event was lost for good."""
-    items = synthetic_articles(16, seed=5, prefix="drop")
+    faust's own bookkeeping committed past such a record and the event was lost for good. With
+    records after it, the first ack past it shows the hole; as the last record of its partition,
+    the position staying past the commit base does."""
+    items = synthetic_articles(events, seed=5, prefix="drop")
     expected = embedded_states(items, tmp_path / "embedded")
     settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
     asyncio.run(ensure_topics(settings))
@@ -169,7 +178,7 @@ def test_a_record_fetched_and_dropped_is_read_again(kafka_bootstrap: str, tmp_pa
         tmp_path / "worker.log",
         extra_env={
             "PYTHONPATH": pythonpath,
-            "BILATERAL_MONITOR_TEST_DROP": "bilateral.news:1",
+            "BILATERAL_MONITOR_TEST_DROP": f"bilateral.news:{offset}",
         },
     )
     try:
