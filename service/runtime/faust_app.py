@@ -53,6 +53,10 @@ integration test in ``tests/integration``):
   that start at the committed one, and seeks a partition back to a dropped record. mode also
   clears the stream and changelog queues on every flow resume, after faust's seek:
   :func:`keep_queued_messages_on_resume` stops that.
+- faust acks a message whose agent step raised, so it was committed and never retried:
+  :meth:`Monitor.run_step` marks it not processed (read again) and dead-letters it at its
+  ``FAILURES_BEFORE_DEAD_LETTER``-th failure; the projector defers its table writes until its
+  alerts are acked, so a step read again raises them again.
 - A rebalance during a recovery could make faust seek a standby changelog partition to offset
   None, and the worker crashed (ValueError "Offset must be a positive integer"):
   :class:`SafeRecovery` reads such a partition from its start.

@@ -8,7 +8,9 @@ every dyad (worker HTTP view) and the alert topic are compared with a clean embe
 the same events:
 
 - ``lost`` = alert ids the embedded replay has and the topic lacks, plus events the embedded
-  state cites as evidence that the Kafka state does not;
+  state cites as evidence that the Kafka state does not; an alert whose id is missing but whose
+  news is on the topic under another id (same dyad, kind, commitment and status change: it fired
+  at another tick because events were processed in another order) is ``reordered``, not lost;
 - ``duplicated`` = alert ids on the topic with two different bodies (``emitted_at`` ignored);
 - ``redelivered`` = extra copies of an alert with the same body (allowed: at-least-once);
 - ``extra`` = alert ids on the topic the embedded replay does not have, and ``state_differs`` =
@@ -48,6 +50,7 @@ class ChaosReport:
     events: int
     kills: int
     lost_alerts: list[str] = field(default_factory=list)
+    reordered_alerts: list[str] = field(default_factory=list)
     unreflected_events: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     redelivered: int = 0
@@ -68,7 +71,8 @@ class ChaosReport:
             f"seconds={self.seconds:.0f}",
             f"embedded_alerts={self.embedded_alerts} topic_records={self.topic_alerts} "
             f"redelivered_same_body={self.redelivered}",
-            f"extra_alert_ids={len(self.extra_alerts)} state_differs={len(self.state_differs)}",
+            f"extra_alert_ids={len(self.extra_alerts)} state_differs={len(self.state_differs)} "
+            f"reordered_alert_ids={len(self.reordered_alerts)}",
         ]
         if self.lost_alerts:
             out.append(f"lost alert ids (first 10): {self.lost_alerts[:10]}")
@@ -82,6 +86,19 @@ class ChaosReport:
             out.append(f"dyads whose state differs: {self.state_differs}")
         out.append(f"lost={self.lost} duplicated={len(self.duplicated)}")
         return out
+
+
+def _news(body: str) -> tuple[Any, ...]:
+    """What an alert says, whatever tick it fired at: dyad, kind, commitment, status change."""
+    alert = json.loads(body)
+    commitment = alert.get("commitment") or {}
+    return (
+        alert.get("dyad"),
+        alert.get("kind"),
+        commitment.get("id"),
+        commitment.get("status"),
+        alert.get("previous_status"),
+    )
 
 
 def _event_ids(value: Any) -> set[str]:
@@ -206,7 +223,10 @@ def run_chaos(
     report.embedded_alerts = len(expected_alerts)
     report.duplicated = sorted(i for i, b in bodies.items() if len(b) > 1)
     report.redelivered = sum(n - 1 for i, n in copies.items() if len(bodies[i]) == 1)
-    report.lost_alerts = sorted(set(expected_alerts) - set(bodies))
+    missing = sorted(set(expected_alerts) - set(bodies))
+    on_topic = {_news(body) for found in bodies.values() for body in found}
+    report.reordered_alerts = [i for i in missing if _news(expected_alerts[i]) in on_topic]
+    report.lost_alerts = [i for i in missing if _news(expected_alerts[i]) not in on_topic]
     report.extra_alerts = sorted(set(bodies) - set(expected_alerts))
     report.seconds = time.monotonic() - t0
     return report
