@@ -10,7 +10,11 @@ the same events:
 - ``lost`` = alert ids the embedded replay has and the topic lacks, plus events the embedded
   state cites as evidence that the Kafka state does not; an alert whose id is missing but whose
   news is on the topic under another id (same dyad, kind, commitment and status change: it fired
-  at another tick because events were processed in another order) is ``reordered``, not lost;
+  at another tick because events were processed in another order) is ``reordered``, not lost.
+  With two workers, reordering across partitions can also leave out a deadline alert the sorted
+  replay raises (a commitment that was briefly in a status in event time, but never at the tick
+  the Kafka projector saw); such an alert still counts as lost, and ``unreflected`` events and
+  ``state_differs`` at 0 tell it apart from a lost event;
 - ``duplicated`` = alert ids on the topic with two different bodies (``emitted_at`` ignored);
 - ``redelivered`` = extra copies of an alert with the same body (allowed: at-least-once);
 - ``extra`` = alert ids on the topic the embedded replay does not have, and ``state_differs`` =
