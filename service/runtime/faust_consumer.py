@@ -25,7 +25,10 @@ never-committed partitions back to their first offset when faust seeks the other
 and, when a record below acked ones was dropped, seeks the partition back to it (at most once per
 ``REWIND_INTERVAL`` seconds), so it is processed again without waiting for the next rebalance.
 Records after it are read again too; extraction and projection are idempotent (an event id is
-extracted once, observation and alert ids are deterministic).
+extracted once, observation and alert ids are deterministic). A dropped record with nothing after
+it is found by a timer (the position stays past the commit base with nothing in flight); a hole
+that retention deleted is skipped, not sought for ever; and a message whose agent step failed
+(:meth:`SafeConsumer.not_processed`) counts as dropped, so it is read again.
 
 The inbound and observations topics are plain ``cleanup.policy=delete`` topics written without
 transactions, so their offsets have no holes and gap filling is never needed for them.
