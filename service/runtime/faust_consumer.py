@@ -196,6 +196,12 @@ class SafeConsumer(Consumer):
         except Exception as exc:  # revoked meanwhile, or stopping: the next reader reads it
             log.warning("could not seek %s[%d] back to %d: %r", tp.topic, tp.partition, offset, exc)
 
+    def _stream_partitions(self) -> list[TP]:
+        """The assigned partitions whose offsets this consumer commits (agents' topics, not
+        changelogs)."""
+        acks = self.app.topics.acks_enabled_for
+        return [tp for tp in self.assignment() if not self._is_changelog_tp(tp) and acks(tp.topic)]
+
     def _queued(self, tp: TP) -> bool:
         """Whether a stream queue of ``tp``'s topic holds a message not yet taken by its agent."""
         try:
@@ -223,9 +229,7 @@ class SafeConsumer(Consumer):
             self._stuck.clear()
             return
         busy = {m.tp for m in list(self._unacked_messages)}
-        for tp in list(self.assignment()):
-            if self._is_changelog_tp(tp) or not self.app.topics.acks_enabled_for(tp.topic):
-                continue
+        for tp in self._stream_partitions():
             base = self._base(tp)
             if base is None or self._acked.get(tp) or tp in busy or self._queued(tp):
                 self._stuck.pop(tp, None)
@@ -256,11 +260,7 @@ class SafeConsumer(Consumer):
         next seek, rather than guess where they start.
         """
         await super().perform_seek()
-        tps = [
-            tp
-            for tp in self.assignment()
-            if not self._is_changelog_tp(tp) and self.app.topics.acks_enabled_for(tp.topic)
-        ]
+        tps = self._stream_partitions()
         if not tps:
             return
         try:

@@ -98,6 +98,25 @@ def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float
     pytest.fail(f"timed out after {timeout}s waiting for {what} (last error: {last_exc!r})")
 
 
+def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """A worker's ``/metrics`` (``url`` is the worker) as {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def total(samples: dict, name: str, **labels: str) -> float:
+    """Sum of the ``name`` samples of :func:`scrape` output whose labels include ``labels``."""
+    want = set(labels.items())
+    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
+
+
 def http_json(url: str, timeout: float = 5.0) -> Any:
     """GET ``url`` and decode the JSON answer."""
     with urllib.request.urlopen(url, timeout=timeout) as response:

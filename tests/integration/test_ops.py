@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
@@ -48,6 +47,8 @@ from tests.integration.conftest import (
     dev_items,
     free_port,
     http_json,
+    scrape,
+    total,
     unique_settings,
     wait_assigned,
     wait_until,
@@ -84,22 +85,6 @@ def expected_from(items: list[Item], data_dir: Path) -> Expected:
         accepted=result.accepted,
         ca_in=ca_in,
     )
-
-
-def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """``/metrics`` as {(sample name, sorted labels): value}."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(samples: dict, name: str, **labels: str) -> float:
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n == name and want <= set(ls))
 
 
 def ready_answer(url: str) -> tuple[int, dict[str, Any]] | None:

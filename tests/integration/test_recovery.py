@@ -14,17 +14,18 @@ import asyncio
 import os
 import re
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from service.runtime.kafka_cli import fetch_state
-from service.runtime.kafka_io import Publisher, TickWatcher, ensure_topics
+from service.runtime.kafka_io import NEWS, Publisher, TickWatcher, ensure_topics
 from tests.integration.conftest import (
     WorkerProcess,
     assert_recovered_cleanly,
     free_port,
+    scrape,
+    total,
     unique_settings,
     wait_assigned,
 )
@@ -43,11 +44,6 @@ def embedded_states(items: list, data_dir: Path) -> dict[str, str]:
         runtime.ingest(items)
         dyads = sorted({a.dyad for a in runtime.alerts()})
         return {d: runtime.state(d).model_dump_json() for d in dyads}  # type: ignore[union-attr]
-
-
-def http_text(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode("utf-8")
 
 
 def served_states(worker: WorkerProcess, dyads: list[str]) -> dict[str, str]:
@@ -186,7 +182,7 @@ def test_a_record_fetched_and_dropped_is_read_again(
         wait_assigned([worker], settings)
         asyncio.run(publish_and_wait(settings, items, pause=0.1))
         wait_states([worker], expected, 60)
-        rewinds = http_text(f"{worker.url}/metrics")
+        metrics = scrape(worker.url)
     finally:
         worker.stop()
     log = worker.log_path.read_text(errors="replace")
@@ -195,7 +191,6 @@ def test_a_record_fetched_and_dropped_is_read_again(
     event_id = dropped.group(1)
     assert re.search(rf"extracted \d+ observations from {re.escape(event_id)}\b", log), event_id
     assert "was fetched but never processed" in log
-    counted = re.search(r'^bilateral_partition_rewinds_total\{topic="[^"]*news"\} (\S+)$',
-                        rewinds, re.M)  # fmt: skip
-    assert counted and float(counted.group(1)) >= 1
+    news = settings.topic(NEWS)
+    assert total(metrics, "bilateral_partition_rewinds_total", topic=news) >= 1
     assert_recovered_cleanly(worker)
