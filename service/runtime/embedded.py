@@ -141,7 +141,8 @@ class EmbeddedRuntime:
         self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        # one transaction: a process opening the store meanwhile sees all tables or none
+        self.db.executescript(f"BEGIN;{_SCHEMA}COMMIT;")
         self.now = now
         self._cache: dict[str, DyadProjection] = {}
 
