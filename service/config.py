@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="table recovery without progress for this long is restarted, and the worker "
         "process re-executed after twice as long; 0 disables the watchdog",
     )
+    stop_timeout_seconds: float = Field(
+        30.0,
+        ge=0.0,
+        description="a worker still stopping this long after SIGTERM or SIGINT logs its thread "
+        "stacks and exits with status 70; 0 waits for good",
+    )
     log_json: bool = Field(False, description="log JSON lines instead of text")
 
     def topic(self, name: str) -> str:

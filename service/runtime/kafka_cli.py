@@ -59,6 +59,7 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
 
     from service.runtime.faust_app import create_app
     from service.runtime.watchdog import (
+        arm_stop_deadline,
         cancel_restart,
         reexec,
         reexecs_so_far,
@@ -67,14 +68,17 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
     )
 
     class Worker(faust.Worker):
-        """faust.Worker where an operator's SIGTERM or SIGINT cancels a watchdog restart."""
+        """faust.Worker where an operator's SIGTERM or SIGINT cancels a watchdog restart and
+        must end the process within ``settings.stop_timeout_seconds``."""
 
         def _on_sigterm(self) -> None:
             cancel_restart()
+            arm_stop_deadline(settings.stop_timeout_seconds)
             super()._on_sigterm()
 
         def _on_sigint(self) -> None:
             cancel_restart()
+            arm_stop_deadline(settings.stop_timeout_seconds)
             super()._on_sigint()
 
     if web_port is not None:

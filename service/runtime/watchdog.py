@@ -58,14 +58,17 @@ __all__ = [
     "CHECK_INTERVAL",
     "MAX_REEXECS",
     "REEXECS_ENV",
+    "STOP_TIMEOUT_EXIT",
     "RecoveryWatchdog",
     "StallClock",
+    "arm_stop_deadline",
     "cancel_restart",
     "diagnose",
     "reexec",
     "request_restart",
     "restart_due",
     "set_stopper",
+    "thread_stacks",
 ]
 
 log = logging.getLogger(__name__)
@@ -200,11 +203,18 @@ def diagnose(app: Any) -> str:
         return "; ".join(out) or "none"
 
     part("aiokafka positions", positions)
+    lines.append(thread_stacks())
+    return "\n".join(lines)
+
+
+def thread_stacks(limit: int = 12) -> str:
+    """The innermost ``limit`` frames of every thread's stack, as text (for an ERROR log line)."""
+    lines: list[str] = []
     frames = sys._current_frames()
     for thread in threading.enumerate():
         frame = frames.get(thread.ident or -1)
         if frame is not None:
-            stack = "".join(traceback.format_stack(frame, limit=12))
+            stack = "".join(traceback.format_stack(frame, limit=limit))
             lines.append(f"thread {thread.name}:\n{stack}")
     return "\n".join(lines)
 
@@ -267,6 +277,48 @@ def request_restart(deadline: float = SHUTDOWN_DEADLINE) -> None:
         _stopper[0]()
     else:
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+STOP_TIMEOUT_EXIT = 70
+"""Exit status of a worker whose stop did not finish in time (EX_SOFTWARE, ``sysexits.h``)."""
+
+_stop_deadline: list[threading.Timer] = []
+
+
+def arm_stop_deadline(seconds: float) -> None:
+    """An operator's stop (SIGTERM, SIGINT) must end the process: if it is still running
+    ``seconds`` after the first call, log an ERROR with every thread's stack and exit at once
+    with status ``STOP_TIMEOUT_EXIT`` (``os._exit``: no more cleanup). Later calls keep the
+    first deadline; ``seconds`` <= 0 arms nothing.
+
+    Safe for the data: offsets are committed only after processing and alert ids are
+    deterministic, so the next owner of the partitions reads again what was not committed,
+    as after a crash. The group moves the partitions after the session timeout, since the
+    worker did not leave it.
+    """
+    if seconds <= 0 or _stop_deadline:
+        return
+    timer = threading.Timer(seconds, _stop_timed_out, args=(seconds,))
+    timer.daemon = True
+    _stop_deadline.append(timer)
+    timer.start()
+
+
+def _stop_timed_out(seconds: float) -> None:
+    log.error(
+        "the worker did not stop within %.0f s of the signal; exiting now with status %d "
+        "(what it did not commit is read again by the next owner of its partitions)\n%s",
+        seconds,
+        STOP_TIMEOUT_EXIT,
+        thread_stacks(),
+    )
+    for handler in logging.getLogger().handlers:
+        with contextlib.suppress(Exception):
+            handler.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(STOP_TIMEOUT_EXIT)
 
 
 def _deadline_reexec() -> None:

@@ -55,3 +55,13 @@ def test_compose_workers_use_distinct_web_ports_and_official_image() -> None:
     assert text.count("condition: service_completed_successfully") == 2
     for topic in ("news", "statements", "observations", "alerts", "deadletter"):
         assert f"bilateral.{topic}" in text
+
+
+def test_compose_lets_workers_reach_their_own_stop_timeout() -> None:
+    from service.config import Settings
+
+    result = _config()
+    assert result.returncode == 0, result.stderr
+    graces = re.findall(r"stop_grace_period: '?(\d+)s'?", result.stdout)
+    stop_timeout = Settings.model_fields["stop_timeout_seconds"].default
+    assert len(graces) == 2 and all(int(g) > stop_timeout for g in graces), graces

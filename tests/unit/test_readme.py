@@ -38,3 +38,16 @@ def test_every_command_in_the_readme_table_exists():
     names |= {g.name for g in app.registered_groups}
     listed = set(re.findall(r"^\| `([a-z]+)[ `]", README, re.M))
     assert listed and listed <= names, listed - names
+
+
+def test_every_setting_is_in_the_readme_table():
+    from service.config import Settings
+
+    listed: set[str] = set()
+    for row in re.findall(r"^\| (`BILATERAL_MONITOR_.*?) \|", README, re.M):
+        # "`BILATERAL_MONITOR_WEB_HOST`, `_WEB_PORT`" names two settings
+        listed |= {
+            name.removeprefix("BILATERAL_MONITOR_") for name in re.findall(r"`_?([A-Z_]+)`", row)
+        }
+    missing = {name.upper() for name in Settings.model_fields} - listed
+    assert not missing, f"settings missing from the README table: {sorted(missing)}"

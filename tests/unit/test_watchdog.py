@@ -275,3 +275,29 @@ async def test_safe_recovery_seeks_a_partition_without_offset_to_its_start(
     offsets[known] = 7
     await recovery._seek_offsets(consumer, {new, known}, offsets, "standby")
     assert consumer.sought == {new: 0, known: 7}
+
+
+def test_stop_deadline_exits_once_at_the_first_deadline(monkeypatch, caplog) -> None:
+    import threading
+
+    from service.runtime import watchdog
+
+    exits: list[int] = []
+    exited = threading.Event()
+
+    def fake_exit(status: int) -> None:
+        exits.append(status)
+        exited.set()
+
+    monkeypatch.setattr(watchdog.os, "_exit", fake_exit)
+    monkeypatch.setattr(watchdog, "_stop_deadline", [])
+    watchdog.arm_stop_deadline(0)  # off: arms nothing
+    assert watchdog._stop_deadline == []
+    watchdog.arm_stop_deadline(0.2)
+    watchdog.arm_stop_deadline(60)  # a second signal keeps the first deadline
+    assert len(watchdog._stop_deadline) == 1
+    assert exited.wait(10)
+    watchdog._stop_deadline[0].join(10)
+    assert exits == [watchdog.STOP_TIMEOUT_EXIT]
+    assert "did not stop within 0 s of the signal" in caplog.text
+    assert "thread MainThread:" in caplog.text

@@ -5,10 +5,15 @@ first record it fetches at ``OFFSET`` on a partition of the topic whose name end
 ``TOPIC_SUFFIX``, once: the consumer's position moves past it and no agent sees it, which is
 what faust-streaming does to a record fetched as a rebalance begins. One line on stderr names
 the record.
+
+With ``BILATERAL_MONITOR_TEST_HANG_STOP=1`` set, the worker's stop hangs for good where faust
+flushes the producer (after the consumer has stopped), as a stop caught in a client race would;
+one line on stderr says so when it starts hanging.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
@@ -37,3 +42,13 @@ if _SPEC:
             yield tp, message
 
     _consumer.Consumer.getmany = _dropping_getmany  # type: ignore[method-assign]
+
+
+if os.environ.get("BILATERAL_MONITOR_TEST_HANG_STOP") == "1":
+    import faust.app.base as _app_base
+
+    async def _hanging_flush(self, logger):  # type: ignore[no-untyped-def]
+        print("fault injection: the producer flush hangs", file=sys.stderr, flush=True)
+        await asyncio.Event().wait()
+
+    _app_base.App._producer_flush = _hanging_flush  # type: ignore[method-assign]
