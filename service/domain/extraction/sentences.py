@@ -4,6 +4,12 @@ The body is cut into lines first (news bodies put headings and paragraphs on the
 then spaCy's rule-based ``sentencizer`` (on a blank English pipeline, no model download) splits
 each line into sentences. A short line without final punctuation is a heading: it yields no
 sentence and starts a new section (attribution does not carry across sections).
+
+spaCy's tokenizer takes time quadratic in the length of a run without whitespace made of
+characters it splits off one by one (symbols, emoji: 4,000 "€" took 5.6 s, 100,000 would take
+about an hour). No word of a commitment is that long, so before tokenizing, every run of more
+than ``LONG_RUN`` non-space characters is masked with as many "x" (one token; offsets
+unchanged). Sentence texts are always taken from the body itself.
 """
 
 from __future__ import annotations
@@ -16,10 +22,19 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-__all__ = ["Line", "Sentence", "nlp", "split"]
+__all__ = ["LONG_RUN", "Line", "Sentence", "nlp", "split"]
 
 _FINAL = re.compile(r"[.!?\"”’')\]]\s*$")
 _HEADING_MAX_WORDS = 14
+LONG_RUN = 100
+"""Longest run of non-space characters handed to spaCy as it is (longer runs are masked)."""
+_LONG_RUN = re.compile(rf"\S{{{LONG_RUN + 1},}}")
+
+
+def _masked(text: str) -> str:
+    """``text`` with each run of more than ``LONG_RUN`` non-space characters replaced by as many
+    "x": same length and whitespace, so every character offset stays valid."""
+    return _LONG_RUN.sub(lambda m: "x" * len(m.group()), text)
 
 
 @cache
@@ -61,7 +76,9 @@ def _is_heading(text: str) -> bool:
 
 
 def split(body: str) -> tuple[list[Line], list[Sentence]]:
-    """Split ``body`` into lines and sentences; ``body[s.start:s.end] == s.text`` for each."""
+    """Split ``body`` into lines and sentences; ``body[s.start:s.end] == s.text`` for each.
+
+    Time is linear in ``len(body)``. A line's doc holds the masked text (see ``LONG_RUN``)."""
     lines: list[Line] = []
     sentences: list[Sentence] = []
     section = 0
@@ -79,7 +96,7 @@ def split(body: str) -> tuple[list[Line], list[Sentence]]:
             texts.append((line_offset, None))
             continue
         texts.append((line_offset, raw.rstrip("\r\n")))
-    docs = iter(nlp().pipe(t for _, t in texts if t is not None))
+    docs = iter(nlp().pipe(_masked(t) for _, t in texts if t is not None))
     for line_offset, text in texts:
         if text is None:
             section += 1
@@ -94,12 +111,13 @@ def split(body: str) -> tuple[list[Line], list[Sentence]]:
             if not sent_text:
                 continue
             start = line_offset + sent.start_char + lead
+            end = start + len(sent_text)
             sentences.append(
                 Sentence(
                     index=len(sentences),
                     start=start,
-                    end=start + len(sent_text),
-                    text=sent_text,
+                    end=end,
+                    text=body[start:end],
                     section=section,
                     line=line_index,
                     tokens=(sent.start, sent.end),
