@@ -376,6 +376,14 @@ def alerts(
     from_beginning: Annotated[
         bool, typer.Option("--from-beginning", help="Kafka: start at the oldest alert")
     ] = False,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="Kafka: read as this consumer group and resume where it left off (an alert "
+            "counts as read once printed)",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     json_out: JsonFlag = False,
 ) -> None:
@@ -384,6 +392,8 @@ def alerts(
     kind = _alert_kind(kind_name) if kind_name else None
     if follow and not bootstrap:
         bootstrap = _settings(data_dir).bootstrap  # --follow reads Kafka: the configured broker
+    if group is not None and (not group.strip() or not bootstrap):
+        _fail("--group needs a name and Kafka (--bootstrap HOST:PORT or --follow)")
     if bootstrap:
         from service.runtime.kafka_cli import read_alerts
 
@@ -396,6 +406,7 @@ def alerts(
                 from_beginning=from_beginning or not follow,
                 dyad=dyad,
                 kind=kind.value if kind else None,
+                group_id=group,
             ):
                 if json_out:
                     print(alert.model_dump_json(), flush=True)

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 
 from schemas.alerts import Alert, DeadLetter
@@ -382,11 +382,13 @@ class Publisher:
 
     ``send_event`` routes a NewsArticle to ``bilateral.news`` and an OfficialStatement to
     ``bilateral.statements`` (with the settings' prefix), keyed by ``event_id``, and waits for the
-    broker's acknowledgement. Raises aiokafka.errors.KafkaError on failure.
+    broker's acknowledgement. Raises aiokafka.errors.KafkaError on failure, and RuntimeError
+    when used outside its ``async with`` block.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._open = False
         self.producer = AIOKafkaProducer(
             acks="all",
             enable_idempotence=True,
@@ -396,6 +398,7 @@ class Publisher:
 
     async def __aenter__(self) -> Publisher:
         await self.producer.start()
+        self._open = True
         return self
 
     async def __aexit__(
@@ -404,7 +407,12 @@ class Publisher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._open = False
         await self.producer.stop()
+
+    def _check_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("Publisher is not open: send inside `async with Publisher(...)`")
 
     def topic_for(self, event: NewsArticle | OfficialStatement) -> str:
         """Full topic name for an inbound event."""
@@ -413,6 +421,7 @@ class Publisher:
 
     async def send_event(self, event: NewsArticle | OfficialStatement) -> tuple[str, int, int]:
         """Send one event and await its ack; returns ``(topic, partition, offset)``."""
+        self._check_open()
         meta = await self.producer.send_and_wait(
             self.topic_for(event), value=encode(event), key=event.event_id.encode("utf-8")
         )
@@ -420,6 +429,7 @@ class Publisher:
 
     async def send_dead_letter(self, letter: DeadLetter) -> tuple[str, int, int]:
         """Send a dead letter to ``bilateral.deadletter``, keyed by its original key or event id."""
+        self._check_open()
         key = letter.key or letter.event_id
         meta = await self.producer.send_and_wait(
             self.settings.topic(DEADLETTER),
@@ -429,12 +439,37 @@ class Publisher:
         return meta.topic, meta.partition, meta.offset
 
 
+COMMIT_INTERVAL = 1.0
+"""Seconds between two commits of a subscriber in a consumer group (also on stop)."""
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    """Commits a subscriber's done alerts before its partitions move, then forgets them (a
+    partition assigned again later resumes from the group's offset, not from a stale one)."""
+
+    def __init__(self, subscriber: AlertSubscriber) -> None:
+        self.subscriber = subscriber
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self.subscriber.commit()
+        for tp in revoked:
+            self.subscriber._processed.pop(tp, None)
+            self.subscriber._committed.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
+
+
 class AlertSubscriber:
     """Async iterator of Alerts read from ``bilateral.alerts``.
 
     ``group_id`` None (default) reads every partition without a consumer group (nothing is
-    committed); a group id joins that group and commits as it goes. ``from_beginning`` starts at
-    the oldest alert, else at the end as of :meth:`start`. ``follow`` False stops once the end
+    committed); a group id joins that group and resumes where it left off. Its offsets are
+    committed at least once per ``COMMIT_INTERVAL`` seconds and on :meth:`stop`, and only for
+    alerts the caller is done with: an alert counts as done when the caller asks for the next
+    one (at-least-once: a subscriber killed while handling an alert gets it again on restart).
+    ``from_beginning`` starts at the oldest alert (with a group: when it has no committed
+    offset), else at the end as of :meth:`start`. ``follow`` False stops once the end
     offsets taken at start are reached. ``dyad`` / ``kind`` filter (kind as its string value).
     Undecodable values are skipped with a warning; alerts whose ``alert_id`` was already delivered
     by this subscriber are skipped (``dedup``), since redelivery after a worker restart may repeat
@@ -463,16 +498,23 @@ class AlertSubscriber:
         self.dedup = dedup
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._end: dict[TopicPartition, int] = {}
+        self._processed: dict[TopicPartition, int] = {}  # next offset to commit
+        self._committed: dict[TopicPartition, int] = {}
+        self._last_commit = 0.0
+        self._closed = False
         self.consumer = AIOKafkaConsumer(
             group_id=group_id,
-            enable_auto_commit=group_id is not None,
+            enable_auto_commit=False,
             auto_offset_reset="earliest" if from_beginning else "latest",
             **connection_options(settings),
         )
         self._started = False
 
     async def start(self) -> None:
-        """Connect, assign (or subscribe) and resolve the start positions."""
+        """Connect, assign (or subscribe) and resolve the start positions. Raises RuntimeError
+        once the subscriber has been stopped (make a new one)."""
+        if self._closed:
+            raise RuntimeError("this AlertSubscriber was stopped; create a new one")
         if self._started:
             return
         await self.consumer.start()
@@ -496,15 +538,47 @@ class AlertSubscriber:
             for tp in tps:
                 await self.consumer.position(tp)
         else:
-            self.consumer.subscribe([self.topic])
+            self.consumer.subscribe([self.topic], listener=_CommitOnRevoke(self))
         if not self.follow:
             self._end = await self.consumer.end_offsets(tps)
 
     async def stop(self) -> None:
-        """Leave the group (if any) and close the connection."""
+        """Commit what the caller is done with, leave the group (if any) and close the
+        connection. A stopped subscriber cannot be started again."""
         if self._started:
-            await self.consumer.stop()
-            self._started = False
+            try:
+                await self.commit()
+            finally:
+                await self.consumer.stop()
+                self._started = False
+        self._closed = True
+
+    async def commit(self) -> None:
+        """Commit (with a group) the offsets past the alerts the caller is done with, for the
+        partitions still assigned. A commit refused in a rebalance is logged, not raised: the
+        alerts it covered are delivered again (at-least-once)."""
+        if self.group_id is None or not self._started:
+            return
+        assigned = self.consumer.assignment()
+        offsets = {
+            tp: offset
+            for tp, offset in self._processed.items()
+            if tp in assigned and self._committed.get(tp) != offset
+        }
+        self._last_commit = time.monotonic()
+        if not offsets:
+            return
+        try:
+            await self.consumer.commit(offsets)
+        except KafkaError as exc:
+            log.warning("alert subscriber: commit refused (%r); those alerts come again", exc)
+            return
+        self._committed.update(offsets)
+
+    async def _done_with(self, tp: TopicPartition, offset: int) -> None:
+        self._processed[tp] = offset + 1
+        if self.group_id is not None and time.monotonic() - self._last_commit >= COMMIT_INTERVAL:
+            await self.commit()
 
     async def __aenter__(self) -> AlertSubscriber:
         await self.start()
@@ -556,6 +630,9 @@ class AlertSubscriber:
                             record.offset,
                             exc.reason,
                         )
-                        continue
-                    if self._accept(alert):
-                        yield alert
+                    else:
+                        if self._accept(alert):
+                            yield alert  # resumed: the caller is done with it
+                    await self._done_with(tp, record.offset)
+            if not batches and time.monotonic() - self._last_commit >= COMMIT_INTERVAL:
+                await self.commit()

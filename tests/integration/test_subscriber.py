@@ -1,0 +1,123 @@
+"""The alert subscriber in a consumer group, against a real broker: it resumes where the group
+left off, and an alert it was handling when it died comes again (at-least-once), while the
+alerts it had finished do not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from schemas.codec import encode
+from service.runtime.embedded import EmbeddedRuntime
+from service.runtime.kafka_io import (
+    ALERTS,
+    COMMIT_INTERVAL,
+    AlertSubscriber,
+    connection_options,
+    ensure_topics,
+)
+from tests.conftest import REPO_ROOT
+from tests.integration.conftest import unique_settings
+
+pytestmark = pytest.mark.kafka
+
+
+async def publish_alerts(settings, alerts) -> None:
+    """Create the topics and write ``alerts`` to the alerts topic, keyed by dyad."""
+    await ensure_topics(settings)
+    producer = AIOKafkaProducer(**connection_options(settings))
+    await producer.start()
+    try:
+        for alert in alerts:
+            await producer.send_and_wait(
+                settings.topic(ALERTS), encode(alert), key=alert.dyad.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+def embedded_alerts(data_dir: Path, items: list) -> list:
+    with EmbeddedRuntime(data_dir) as runtime:
+        runtime.ingest(items)
+        return runtime.alerts()
+
+
+async def _scenario(settings, alerts) -> tuple[list[str], list[str], list[str]]:
+    await publish_alerts(settings, alerts)
+
+    def subscriber() -> AlertSubscriber:
+        return AlertSubscriber(settings, follow=False, from_beginning=True, group_id="readers")
+
+    first = subscriber()
+    finished: list[str] = []
+    handling: str | None = None
+    async for alert in first:
+        if handling is not None:
+            finished.append(handling)
+        handling = alert.alert_id
+        if len(finished) == 4:  # handling the 5th, slowly: asking for the 6th commits all 5
+            await asyncio.sleep(COMMIT_INTERVAL + 0.2)
+        if len(finished) == 5:
+            break  # dies while handling the 6th: no stop(), so no final commit
+    assert handling is not None
+    await first.consumer.stop()  # leaves the group without committing (enable_auto_commit off)
+
+    second = subscriber()
+    try:
+        resumed = [a.alert_id async for a in second]
+    finally:
+        await second.stop()  # commits everything it read
+    third = subscriber()
+    try:
+        after = [a.alert_id async for a in third]
+    finally:
+        await third.stop()
+    return [*finished, handling], resumed, after
+
+
+def test_a_subscriber_in_a_group_resumes_after_what_it_finished(
+    kafka_bootstrap: str, tmp_path: Path, seed, dev_items
+) -> None:
+    alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
+    assert len(alerts) >= 8
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+    seen_first, resumed, after = asyncio.run(_scenario(settings, alerts))
+    everything = {a.alert_id for a in alerts}
+    # the first 5 were finished and committed: not delivered again; the 6th, which it was
+    # handling when it died, comes again (at-least-once), and nothing is lost
+    finished, handling = seen_first[:5], seen_first[5]
+    assert set(resumed) == everything - set(finished)
+    assert handling in resumed
+    assert after == []  # the second subscriber's stop committed all it read
+
+
+def test_the_cli_reader_with_a_group_prints_only_what_is_new(
+    kafka_bootstrap: str, tmp_path: Path, seed, dev_items
+) -> None:
+    alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+    half = len(alerts) // 2
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_MONITOR_")}
+    env["BILATERAL_MONITOR_TOPIC_PREFIX"] = settings.topic_prefix
+
+    def read() -> list[str]:
+        command = [sys.executable, "-m", "service", "alerts", "--bootstrap", kafka_bootstrap]
+        command += ["--group", "cli-readers", "--json"]
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+        )
+        assert done.returncode == 0, done.stderr
+        return [json.loads(line)["alert_id"] for line in done.stdout.splitlines()]
+
+    asyncio.run(publish_alerts(settings, alerts[:half]))
+    assert sorted(read()) == sorted(a.alert_id for a in alerts[:half])
+    asyncio.run(publish_alerts(settings, alerts[half:]))
+    assert sorted(read()) == sorted(a.alert_id for a in alerts[half:])
+    assert read() == []

@@ -1,0 +1,33 @@
+"""Client misuse fails at once with a message, instead of hanging (no broker needed)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from service.config import Settings
+from service.runtime.kafka_io import AlertSubscriber, Publisher
+
+
+def test_publisher_outside_its_block_raises(tmp_path, seed) -> None:
+    settings = Settings(bootstrap="127.0.0.1:9", data_dir=tmp_path)
+
+    async def send() -> None:
+        await asyncio.wait_for(Publisher(settings).send_event(seed), 10)
+
+    with pytest.raises(RuntimeError, match="async with Publisher"):
+        asyncio.run(send())
+
+
+def test_a_stopped_subscriber_cannot_be_iterated(tmp_path) -> None:
+    settings = Settings(bootstrap="127.0.0.1:9", data_dir=tmp_path)
+
+    async def reuse() -> None:
+        subscriber = AlertSubscriber(settings, follow=False)
+        await subscriber.stop()
+        async for _ in subscriber:
+            pass
+
+    with pytest.raises(RuntimeError, match="was stopped; create a new one"):
+        asyncio.run(asyncio.wait_for(reuse(), 10))
