@@ -68,15 +68,23 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        _fail(f"bad BILATERAL_MONITOR_* environment: {first['loc']}: {first['msg']}")
+    """Settings from the environment with the command's options (``overrides``, None = not
+    given) on top, all validated; exits 2 naming the option or variable to fix."""
     update = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         update["data_dir"] = data_dir
-    return settings.model_copy(update=update) if update else settings
+    try:
+        return Settings(**update)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        if field in update:
+            where = "--" + field.replace("_", "-")
+        elif field:
+            where = "BILATERAL_MONITOR_" + field.upper()
+        else:
+            where = "BILATERAL_MONITOR_* environment"
+        _fail(f"bad {where}: {first['msg'].removeprefix('Value error, ')}")
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:
@@ -864,7 +872,7 @@ def worker(
     """Start a Faust worker (extractor + projector agents, HTTP views)."""
     from service.runtime.kafka_cli import run_worker
 
-    run_worker(_settings(None, bootstrap=bootstrap), web_port=web_port, loglevel=loglevel)
+    run_worker(_settings(None, bootstrap=bootstrap, web_port=web_port), loglevel=loglevel)
 
 
 def main() -> None:

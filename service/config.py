@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.events import DEFAULT_MAX_BODY_CHARS
@@ -73,6 +73,35 @@ class Settings(BaseSettings):
         "stacks and exits with status 70; 0 waits for good",
     )
     log_json: bool = Field(False, description="log JSON lines instead of text")
+
+    @field_validator("bootstrap")
+    @classmethod
+    def _host_port_list(cls, value: str) -> str:
+        """Each comma-separated server is HOST:PORT with a port in 1..65535."""
+        for server in value.split(","):
+            host, sep, port = server.strip().rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(
+                    f"{server.strip()!r} is not HOST:PORT (servers are comma-separated, "
+                    "e.g. 127.0.0.1:19092)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _security_complete(self) -> Settings:
+        """SASL needs a username and a password; TLS files named must exist."""
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"security protocol {self.security_protocol} needs BILATERAL_MONITOR_SASL_USERNAME "
+                "and BILATERAL_MONITOR_SASL_PASSWORD"
+            )
+        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                raise ValueError(f"BILATERAL_MONITOR_{name.upper()}: no such file: {path}")
+        return self
 
     def topic(self, name: str) -> str:
         """Full name of topic ``name`` (e.g. 'bilateral.news') with the configured prefix."""

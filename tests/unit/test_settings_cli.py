@@ -1,0 +1,57 @@
+"""Bad settings, from an option or the environment, exit 2 naming what to fix (no broker)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+
+CASES = [
+    (
+        ["alerts", "--bootstrap", "127.0.0.1:abc"],
+        {},
+        "bad --bootstrap: '127.0.0.1:abc' is not HOST:PORT",
+    ),
+    (
+        ["publish", "x.jsonl", "--bootstrap", "kafka"],
+        {},
+        "bad --bootstrap: 'kafka' is not HOST:PORT",
+    ),
+    (
+        ["worker", "--web-port", "99999"],
+        {},
+        "bad --web-port: Input should be less than or equal to 65535",
+    ),
+    (
+        ["alerts", "--bootstrap", "127.0.0.1:9"],
+        {"BILATERAL_MONITOR_SECURITY_PROTOCOL": "SASL_SSL"},
+        "needs BILATERAL_MONITOR_SASL_USERNAME and BILATERAL_MONITOR_SASL_PASSWORD",
+    ),
+    (
+        ["alerts", "--bootstrap", "127.0.0.1:9"],
+        {
+            "BILATERAL_MONITOR_SECURITY_PROTOCOL": "SSL",
+            "BILATERAL_MONITOR_SSL_CAFILE": "/no/ca.pem",
+        },
+        "BILATERAL_MONITOR_SSL_CAFILE: no such file: /no/ca.pem",
+    ),
+    (
+        ["alerts"],
+        {"BILATERAL_MONITOR_BOOTSTRAP": "a:1,b"},
+        "bad BILATERAL_MONITOR_BOOTSTRAP: 'b' is not HOST:PORT",
+    ),
+    (["alerts"], {"BILATERAL_MONITOR_PARTITIONS": "four"}, "bad BILATERAL_MONITOR_PARTITIONS:"),
+    (["alerts", "--group", "readers"], {}, "--group needs a name and Kafka"),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "message"), CASES)
+def test_bad_settings_exit_2_with_what_to_fix(args, env, message, monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
