@@ -127,7 +127,7 @@ ROUTES: tuple[Route, ...] = (
         "dyad.",
         RelationshipState,
         params=(_DYAD, _AS_OF),
-        errors=(400, 404),
+        errors=(400, 404, 503),
     ),
     Route(
         "/relationships/{dyad}/commitments/{commitment_id}",
@@ -139,7 +139,7 @@ ROUTES: tuple[Route, ...] = (
             Param("commitment_id", "path", "the commitment's stable id", required=True),
             _AS_OF,
         ),
-        errors=(400, 404),
+        errors=(400, 404, 503),
     ),
     Route(
         "/alerts",
@@ -187,7 +187,11 @@ ROUTES: tuple[Route, ...] = (
     ),
 )
 
-_ERROR_TEXT = {400: "a bad parameter (the message says which)", 404: "not found"}
+_ERROR_TEXT = {
+    400: "a bad parameter (the message says which)",
+    404: "not found",
+    503: "the worker holding the dyad does not answer (retry after the session timeout)",
+}
 
 
 def _content(body: type[BaseModel] | str) -> dict[str, Any]:

@@ -156,11 +156,28 @@ def _error(view: View, status: int, message: str) -> Response:
 async def _routed(
     view: View, monitor: Monitor, table_name: str, key: bytes, request: Request
 ) -> Response | None:
-    """Forward to the worker that owns ``key`` in ``table_name``; None when this worker does."""
+    """Forward to the worker that owns ``key`` in ``table_name``; None when this worker does.
+
+    503 (with the owner's URL) when the owner does not answer: a worker that died keeps its
+    partitions until the group's session timeout, then a live worker serves them."""
+    router = monitor.app.router
     try:
-        return await monitor.app.router.route_req(table_name, key, view.web, request)
+        return await router.route_req(table_name, key, view.web, request)
     except SameNode:
         return None
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        try:
+            owner = str(router.key_store(table_name, key))
+        except Exception:  # the assignment moved meanwhile: no owner to name
+            owner = "unknown"
+        timeout = monitor.settings.session_timeout_seconds
+        return _error(
+            view,
+            503,
+            f"the worker that holds {key.decode('utf-8', 'replace')} ({owner}) does not answer "
+            f"({type(exc).__name__}); if it died, a live worker takes its partitions within "
+            f"the session timeout ({timeout:.0f} s): retry then",
+        )
 
 
 def relationship_state(monitor: Monitor, dyad: str, as_of: datetime | None) -> Any:

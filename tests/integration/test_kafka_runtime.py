@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
+import urllib.request
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,6 +137,8 @@ class Scenario:
     errors: dict[str, str] = field(default_factory=dict)
     rebuilt: Any = None
     rebuilt_matches_live: dict[str, bool] = field(default_factory=dict)
+    owner_dead: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Status and body of each dyad asked of worker 1 right after worker 2 was SIGKILLed."""
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +155,9 @@ def scenario(
     try:
         wait_assigned(workers, settings)
         asyncio.run(_run_scenario(result, items))
+        workers[1].kill()  # its partitions stay its own until the session times out
+        for dyad in sorted({a.dyad for a in result.on_topic}):
+            result.owner_dead[dyad] = http_status(f"{workers[0].url}/relationships/{dyad}")
     except BaseException:
         for w in workers:
             print(f"--- worker {w.port} ---\n{w.log_tail()}")
@@ -271,6 +278,26 @@ def test_malformed_events_are_dead_lettered(scenario: Scenario) -> None:
     assert "published_at" in text.reason
     binary = next(d for d in from_agent if d.original is None)
     assert binary.original_b64 and "UTF-8" in binary.reason
+
+
+def http_status(url: str) -> tuple[int, str]:
+    """(HTTP status, body text) of a GET, error statuses included."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_a_dyad_held_by_a_dead_worker_is_503_naming_it(scenario: Scenario) -> None:
+    dead = scenario.workers[1]
+    statuses = Counter(status for status, _ in scenario.owner_dead.values())
+    assert set(statuses) <= {200, 503}, scenario.owner_dead
+    assert statuses[503] >= 1, "worker 2 held no dyad: nothing was routed to a dead worker"
+    for status, body in scenario.owner_dead.values():
+        if status == 503:
+            error = json.loads(body)["error"]
+            assert f"127.0.0.1:{dead.port}" in error and "retry" in error, error
 
 
 def test_http_errors(scenario: Scenario) -> None:
