@@ -122,11 +122,12 @@ def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
 
 
 def _alert_kind(value: str) -> AlertKind:
-    full = value if value.startswith("commitment.") else f"commitment.{value}"
+    from service.runtime.kafka_io import full_kind
+
     try:
-        return AlertKind(full)
-    except ValueError:
-        _fail(f"--kind {value!r}: one of {', '.join(k.value for k in AlertKind)}")
+        return AlertKind(full_kind(value))
+    except ValueError as exc:
+        _fail(f"--{exc}")
 
 
 def _open(settings: Settings) -> EmbeddedRuntime:
@@ -396,8 +397,8 @@ def alerts(
     json_out: JsonFlag = False,
 ) -> None:
     """List alerts (embedded store), or read/follow the Kafka alert stream with --bootstrap."""
-    dyad = _dyad(dyad) if dyad else None
-    kind = _alert_kind(kind_name) if kind_name else None
+    dyad = _dyad(dyad) if dyad is not None else None
+    kind = _alert_kind(kind_name) if kind_name is not None else None
     if follow and not bootstrap:
         bootstrap = _settings(data_dir).bootstrap  # --follow reads Kafka: the configured broker
     if group is not None and (not group.strip() or not bootstrap):

@@ -140,14 +140,21 @@ def read_inputs(
             raise InputError(
                 f"{path}: unsupported file type {path.suffix!r}; use .txt, .json or .jsonl"
             )
+        data = b""
         try:
-            texts.append((path, path.read_bytes().decode("utf-8")))
+            data = path.read_bytes()
+            texts.append((path, data.decode("utf-8")))
         except FileNotFoundError:
             raise InputError(f"{path}: no such file") from None
         except IsADirectoryError:
             raise InputError(f"{path}: is a directory; name the files inside it") from None
         except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 (invalid byte at position {exc.start})") from None
+            line = data.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise InputError(
+                f"{path}: not UTF-8: line {line}, byte {column} of the line "
+                f"(byte 0x{data[exc.start]:02x}); save the file as UTF-8"
+            ) from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if any(path.suffix.lower() == ".txt" for path in paths):

@@ -30,11 +30,13 @@ from aiokafka.helpers import create_ssl_context
 
 from schemas.alerts import Alert, DeadLetter
 from schemas.codec import DecodeError, decode_alert, decode_observation, encode
+from schemas.common import AlertKind
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 
 __all__ = [
     "ALERTS",
+    "COMMIT_INTERVAL",
     "DEADLETTER",
     "NEWS",
     "OBSERVATIONS",
@@ -48,6 +50,7 @@ __all__ = [
     "connection_options",
     "dead_letter_for",
     "ensure_topics",
+    "full_kind",
     "leader_topic",
     "read_topics",
     "ssl_context",
@@ -439,6 +442,15 @@ class Publisher:
         return meta.topic, meta.partition, meta.offset
 
 
+def full_kind(kind: str) -> str:
+    """An alert kind's value from its full (``commitment.reversed``) or short (``reversed``)
+    form. Raises ValueError naming the kinds for anything else."""
+    full = kind if kind.startswith("commitment.") else f"commitment.{kind}"
+    if full not in {k.value for k in AlertKind}:
+        raise ValueError(f"kind {kind!r}: one of {', '.join(k.value for k in AlertKind)}")
+    return full
+
+
 COMMIT_INTERVAL = 1.0
 """Seconds between two commits of a subscriber in a consumer group (also on stop)."""
 
@@ -493,7 +505,7 @@ class AlertSubscriber:
         self.follow = follow
         self.from_beginning = from_beginning
         self.dyad = dyad
-        self.kind = kind
+        self.kind = full_kind(kind) if kind else None
         self.group_id = group_id
         self.dedup = dedup
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -517,7 +529,11 @@ class AlertSubscriber:
             raise RuntimeError("this AlertSubscriber was stopped; create a new one")
         if self._started:
             return
-        await self.consumer.start()
+        try:
+            await self.consumer.start()
+        except BaseException:
+            await self.consumer.stop()  # close what start() opened before it failed
+            raise
         self._started = True
         parts = self.consumer.partitions_for_topic(self.topic)
         deadline = asyncio.get_running_loop().time() + 30

@@ -147,3 +147,13 @@ def test_origins_give_each_event_its_first_file_and_line(tmp_path):
     origins: dict = {}
     read(path, origins=origins)
     assert origins == {"a": (str(path), 2), "b": (str(path), 3)}
+
+
+def test_a_file_not_in_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes('{"a": 1}\n\n{"body": "café"}\n'.encode("latin-1"))
+    column = len('{"body": "caf') + 1
+    with pytest.raises(
+        InputError, match=rf"not UTF-8: line 3, byte {column} of the line \(byte 0xe9\)"
+    ):
+        read_inputs([path], TextOptions(), max_body_chars=100_000)

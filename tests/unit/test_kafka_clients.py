@@ -31,3 +31,17 @@ def test_a_stopped_subscriber_cannot_be_iterated(tmp_path) -> None:
 
     with pytest.raises(RuntimeError, match="was stopped; create a new one"):
         asyncio.run(asyncio.wait_for(reuse(), 10))
+
+
+def test_subscriber_kind_takes_the_short_form_and_refuses_unknown_kinds(tmp_path) -> None:
+    settings = Settings(bootstrap="127.0.0.1:9", data_dir=tmp_path)
+
+    async def make(kind: str) -> str | None:
+        subscriber = AlertSubscriber(settings, kind=kind)
+        await subscriber.stop()
+        return subscriber.kind
+
+    assert asyncio.run(make("reversed")) == "commitment.reversed"
+    assert asyncio.run(make("commitment.reversed")) == "commitment.reversed"
+    with pytest.raises(ValueError, match=r"kind 'reverse': one of commitment\.new"):
+        asyncio.run(make("reverse"))
