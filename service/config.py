@@ -13,7 +13,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.events import DEFAULT_MAX_BODY_CHARS
 
-__all__ = ["Settings"]
+__all__ = ["MAX_BODY_CHARS_LIMIT", "Settings"]
+
+MAX_BODY_CHARS_LIMIT = 250_000
+"""Largest ``max_body_chars``: 4 bytes a character (UTF-8's worst) plus the envelope stay under
+the 1 MiB that Kafka's producers and topics accept by default."""
 
 
 class Settings(BaseSettings):
@@ -22,7 +26,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BILATERAL_MONITOR_", frozen=True, extra="ignore")
 
     data_dir: Path = Field(Path(".bilateral-monitor"), description="embedded log + SQLite store")
-    max_body_chars: int = Field(DEFAULT_MAX_BODY_CHARS, gt=0, description="limit of event body")
+    max_body_chars: int = Field(
+        DEFAULT_MAX_BODY_CHARS,
+        gt=0,
+        le=MAX_BODY_CHARS_LIMIT,
+        description="limit of an event's body, in characters; at most 250,000, so that an event "
+        "encoded at up to 4 bytes a character fits Kafka's default 1 MiB message limit",
+    )
 
     # Kafka runtime
     bootstrap: str = Field(

@@ -55,3 +55,27 @@ def test_bad_settings_exit_2_with_what_to_fix(args, env, message, monkeypatch, t
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_largest_body_limit_fits_a_kafka_message(tmp_path) -> None:
+    """A body of the largest allowed limit, in 4-byte characters, encodes under 1 MiB."""
+    from schemas.codec import encode
+    from schemas.events import NewsArticle
+    from service.config import MAX_BODY_CHARS_LIMIT
+
+    event = NewsArticle.model_validate(
+        {
+            "event_id": "e" * 200,
+            "published_at": "2026-01-01T00:00:00Z",
+            "source": {"name": "s" * 200},
+            "language": "l" * 16,
+            "headline": "h" * 1000,
+            "body": "😀" * MAX_BODY_CHARS_LIMIT,
+        },
+        context={"max_body_chars": MAX_BODY_CHARS_LIMIT},
+    )
+    assert len(encode(event)) < 1024 * 1024 - 1024  # the record's own overhead stays inside
+    result = CliRunner().invoke(
+        app, ["alerts"], env={"BILATERAL_MONITOR_MAX_BODY_CHARS": str(MAX_BODY_CHARS_LIMIT + 1)}
+    )
+    assert result.exit_code == 2 and "bad BILATERAL_MONITOR_MAX_BODY_CHARS" in result.output
