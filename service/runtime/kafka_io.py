@@ -454,6 +454,9 @@ def full_kind(kind: str) -> str:
 COMMIT_INTERVAL = 1.0
 """Seconds between two commits of a subscriber in a consumer group (also on stop)."""
 
+COMMIT_TIMEOUT = 10.0
+"""Seconds a subscriber's commit may take (broker gone) before it is given up, logged."""
+
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
     """Commits a subscriber's done alerts before its partitions move, then forgets them (a
@@ -571,8 +574,9 @@ class AlertSubscriber:
 
     async def commit(self) -> None:
         """Commit (with a group) the offsets past the alerts the caller is done with, for the
-        partitions still assigned. A commit refused in a rebalance is logged, not raised: the
-        alerts it covered are delivered again (at-least-once)."""
+        partitions still assigned. A commit refused in a rebalance, or not answered within
+        ``COMMIT_TIMEOUT`` seconds, is logged, not raised: the alerts it covered are delivered
+        again (at-least-once)."""
         if self.group_id is None or not self._started:
             return
         assigned = self.consumer.assignment()
@@ -585,8 +589,8 @@ class AlertSubscriber:
         if not offsets:
             return
         try:
-            await self.consumer.commit(offsets)
-        except KafkaError as exc:
+            await asyncio.wait_for(self.consumer.commit(offsets), COMMIT_TIMEOUT)
+        except (KafkaError, TimeoutError) as exc:
             log.warning("alert subscriber: commit refused (%r); those alerts come again", exc)
             return
         self._committed.update(offsets)
