@@ -227,16 +227,21 @@ def reexecs_so_far() -> int:
         return 0
 
 
-def reexec() -> None:
-    """Replace this process by a fresh run of its own command line (``sys.orig_argv``),
-    counting the re-execution in ``REEXECS_ENV``. Does not return."""
-    os.environ[REEXECS_ENV] = str(reexecs_so_far() + 1)
+def _flush_output() -> None:
+    """Flush stdout, stderr and the root logger's handlers (before the process image ends)."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
     for handler in logging.getLogger().handlers:
         with contextlib.suppress(Exception):
             handler.flush()
+
+
+def reexec() -> None:
+    """Replace this process by a fresh run of its own command line (``sys.orig_argv``),
+    counting the re-execution in ``REEXECS_ENV``. Does not return."""
+    os.environ[REEXECS_ENV] = str(reexecs_so_far() + 1)
+    _flush_output()
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
@@ -312,12 +317,7 @@ def _stop_timed_out(seconds: float) -> None:
         STOP_TIMEOUT_EXIT,
         thread_stacks(),
     )
-    for handler in logging.getLogger().handlers:
-        with contextlib.suppress(Exception):
-            handler.flush()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
+    _flush_output()
     os._exit(STOP_TIMEOUT_EXIT)
 
 
