@@ -76,6 +76,17 @@ def unique_settings(bootstrap: str, data_dir: Path, **overrides: Any) -> Setting
     return Settings(**values)
 
 
+FAULTS = Path(__file__).parent / "faults"
+"""The fault-injection ``sitecustomize`` for workers (see its docstring for the variables)."""
+
+
+def fault_env(**variables: str) -> dict[str, str]:
+    """Environment for a :class:`WorkerProcess` that loads the fault injection of ``FAULTS``,
+    with ``variables`` (e.g. ``BILATERAL_MONITOR_TEST_DROP``) choosing the faults."""
+    pythonpath = os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))
+    return {"PYTHONPATH": pythonpath, **variables}
+
+
 def free_port() -> int:
     """A TCP port that is free right now on 127.0.0.1."""
     with socket.socket() as sock:

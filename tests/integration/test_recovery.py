@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from service.runtime.kafka_io import NEWS, Publisher, TickWatcher, ensure_topics
 from tests.integration.conftest import (
     WorkerProcess,
     assert_recovered_cleanly,
+    fault_env,
     free_port,
     scrape,
     total,
@@ -147,9 +147,6 @@ def test_events_published_while_the_group_forms_and_rebalances_are_all_processed
     assert rebalances >= 2, "worker b joined after the stream ended: no rebalance was exercised"
 
 
-FAULTS = Path(__file__).parent / "faults"
-
-
 @pytest.mark.parametrize(
     ("events", "offset"),
     [(16, 1), (1, 0)],
@@ -167,15 +164,11 @@ def test_a_record_fetched_and_dropped_is_read_again(
     expected = embedded_states(items, tmp_path / "embedded")
     settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
     asyncio.run(ensure_topics(settings))
-    pythonpath = os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))
     worker = WorkerProcess(
         settings,
         free_port(),
         tmp_path / "worker.log",
-        extra_env={
-            "PYTHONPATH": pythonpath,
-            "BILATERAL_MONITOR_TEST_DROP": f"bilateral.news:{offset}",
-        },
+        extra_env=fault_env(BILATERAL_MONITOR_TEST_DROP=f"bilateral.news:{offset}"),
     )
     try:
         worker.start()

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from pathlib import Path
@@ -16,11 +15,16 @@ from pathlib import Path
 import pytest
 
 from service.runtime.watchdog import STOP_TIMEOUT_EXIT
-from tests.integration.conftest import WorkerProcess, free_port, unique_settings, wait_assigned
+from tests.integration.conftest import (
+    WorkerProcess,
+    fault_env,
+    free_port,
+    unique_settings,
+    wait_assigned,
+)
 
 pytestmark = pytest.mark.kafka
 
-FAULTS = Path(__file__).parent / "faults"
 STOP_TIMEOUT = 8.0
 """The workers' ``STOP_TIMEOUT_SECONDS`` here (30 s by default)."""
 
@@ -44,8 +48,7 @@ def test_sigterm_ends_the_worker_within_the_stop_timeout(
     settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
     extra_env = {"BILATERAL_MONITOR_STOP_TIMEOUT_SECONDS": str(STOP_TIMEOUT)}
     if hang:
-        pythonpath = os.pathsep.join(filter(None, [str(FAULTS), os.environ.get("PYTHONPATH")]))
-        extra_env |= {"PYTHONPATH": pythonpath, "BILATERAL_MONITOR_TEST_HANG_STOP": "1"}
+        extra_env |= fault_env(BILATERAL_MONITOR_TEST_HANG_STOP="1")
     worker = WorkerProcess(settings, free_port(), tmp_path / "worker.log", extra_env=extra_env)
     try:
         worker.start()
