@@ -140,6 +140,17 @@ class AlertKind(StrEnum):
     DEADLINE_MISSED = "commitment.deadline_missed"
     CONTRADICTED = "commitment.contradicted"
 
+    @classmethod
+    def parse(cls, name: str) -> AlertKind:
+        """The kind from its full (``commitment.reversed``) or short (``reversed``) name.
+        Raises ValueError naming every kind for anything else."""
+        full = name if name.startswith("commitment.") else f"commitment.{name}"
+        try:
+            return cls(full)
+        except ValueError:
+            kinds = ", ".join(k.value for k in cls)
+            raise ValueError(f"kind {name!r}: one of {kinds}") from None
+
 
 class Severity(StrEnum):
     """Alert severity."""

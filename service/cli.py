@@ -122,10 +122,8 @@ def _stop_on_ctrl_c() -> Iterator[Callable[[], bool]]:
 
 
 def _alert_kind(value: str) -> AlertKind:
-    from service.runtime.kafka_io import full_kind
-
     try:
-        return AlertKind(full_kind(value))
+        return AlertKind.parse(value)
     except ValueError as exc:
         _fail(f"--{exc}")
 

@@ -50,7 +50,6 @@ __all__ = [
     "connection_options",
     "dead_letter_for",
     "ensure_topics",
-    "full_kind",
     "leader_topic",
     "read_topics",
     "ssl_context",
@@ -442,15 +441,6 @@ class Publisher:
         return meta.topic, meta.partition, meta.offset
 
 
-def full_kind(kind: str) -> str:
-    """An alert kind's value from its full (``commitment.reversed``) or short (``reversed``)
-    form. Raises ValueError naming the kinds for anything else."""
-    full = kind if kind.startswith("commitment.") else f"commitment.{kind}"
-    if full not in {k.value for k in AlertKind}:
-        raise ValueError(f"kind {kind!r}: one of {', '.join(k.value for k in AlertKind)}")
-    return full
-
-
 COMMIT_INTERVAL = 1.0
 """Seconds between two commits of a subscriber in a consumer group (also on stop)."""
 
@@ -508,7 +498,7 @@ class AlertSubscriber:
         self.follow = follow
         self.from_beginning = from_beginning
         self.dyad = dyad
-        self.kind = full_kind(kind) if kind else None
+        self.kind = AlertKind.parse(kind).value if kind else None
         self.group_id = group_id
         self.dedup = dedup
         self._seen: OrderedDict[str, None] = OrderedDict()
