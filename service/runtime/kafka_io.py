@@ -585,10 +585,13 @@ class AlertSubscriber:
             return
         self._committed.update(offsets)
 
-    async def _done_with(self, tp: TopicPartition, offset: int) -> None:
-        self._processed[tp] = offset + 1
+    async def _commit_if_due(self) -> None:
         if self.group_id is not None and time.monotonic() - self._last_commit >= COMMIT_INTERVAL:
             await self.commit()
+
+    async def _done_with(self, tp: TopicPartition, offset: int) -> None:
+        self._processed[tp] = offset + 1
+        await self._commit_if_due()
 
     async def __aenter__(self) -> AlertSubscriber:
         await self.start()
@@ -644,5 +647,5 @@ class AlertSubscriber:
                         if self._accept(alert):
                             yield alert  # resumed: the caller is done with it
                     await self._done_with(tp, record.offset)
-            if not batches and time.monotonic() - self._last_commit >= COMMIT_INTERVAL:
-                await self.commit()
+            if not batches:
+                await self._commit_if_due()
