@@ -46,12 +46,12 @@ class PublishReport:
     offsets: list[tuple[str, int, int]] = field(default_factory=list)
 
 
-def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str = "info") -> None:
+def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     """Create the topics, then run a Faust worker until SIGINT/SIGTERM (blocks; exits the process,
     or re-executes it when the recovery watchdog stopped it: ``service.runtime.watchdog``).
 
-    ``web_port`` overrides ``settings.web_port`` (several workers on one host need distinct
-    ports). Faust keeps its local files in ``<data_dir>/faust-<web_port>``. Raises
+    Several workers on one host need distinct ``settings.web_port`` values (the CLI's
+    ``--web-port``). Faust keeps its local files in ``<data_dir>/faust-<web_port>``. Raises
     aiokafka.errors.KafkaError when the broker cannot be reached to create the topics; a worker
     the watchdog re-executed keeps trying for ``REEXEC_BROKER_WAIT`` seconds first.
     """
@@ -81,8 +81,6 @@ def run_worker(settings: Settings, *, web_port: int | None = None, loglevel: str
             arm_stop_deadline(settings.stop_timeout_seconds)
             super()._on_sigint()
 
-    if web_port is not None:
-        settings = settings.model_copy(update={"web_port": web_port})
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(_ensure_topics_patiently(settings, reexecs_so_far() > 0))
