@@ -190,7 +190,10 @@ ROUTES: tuple[Route, ...] = (
 _ERROR_TEXT = {
     400: "a bad parameter (the message says which)",
     404: "not found",
-    503: "the worker holding the dyad does not answer (retry after the session timeout)",
+    503: (
+        "this worker does not know yet which worker holds the dyad (starting or rebalancing), "
+        "or that worker does not answer; retry after the Retry-After header's seconds"
+    ),
 }
 
 

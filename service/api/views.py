@@ -17,7 +17,8 @@
     200 ``RelationshipState`` (the same bytes as ``state --json``); ``as_of`` folds the dyad's
     observation log up to that event time. 400 for a bad dyad or time, 404 for a dyad this service
     has never seen. A dyad whose table partition lives on another worker is routed there through
-    Faust's router (``canonical_url`` of each worker).
+    Faust's router (``canonical_url`` of each worker); 503 with ``Retry-After`` while this worker
+    does not know that worker yet (starting, rebalancing) or that worker does not answer.
 ``GET /relationships/{dyad}/commitments/{commitment_id}[?as_of=]``
     200 ``Commitment`` (with its status history and evidence); 404 for an unknown dyad or id.
 ``GET /alerts[?dyad=&kind=&since=&limit=]``
@@ -42,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import faust
-from faust.exceptions import SameNode
+from faust.exceptions import NotReady, SameNode
 from faust.web import Request, Response, View
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -79,6 +80,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+#: Retry-After (seconds) of a 503 given while this worker does not know a key's owner yet.
+_RETRY_STARTING_SECONDS = 2
 
 _dyad_adapter: TypeAdapter[str] = TypeAdapter(Dyad)
 
@@ -141,16 +145,22 @@ def parse_alert_query(query: Any) -> dict[str, Any]:
     }
 
 
-def _json_bytes(view: View, body: str, status: int = 200) -> Response:
-    return view.bytes(body.encode("utf-8"), content_type="application/json", status=status)
+def _json_bytes(
+    view: View, body: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return view.bytes(
+        body.encode("utf-8"), content_type="application/json", status=status, headers=headers
+    )
 
 
 def _model(view: View, model: BaseModel, status: int = 200) -> Response:
     return _json_bytes(view, model.model_dump_json(), status)
 
 
-def _error(view: View, status: int, message: str) -> Response:
-    return _model(view, ErrorBody(error=message), status)
+def _error(view: View, status: int, message: str, retry_after: int | None = None) -> Response:
+    """An :class:`ErrorBody` answer; ``retry_after`` (seconds) sets the Retry-After header."""
+    headers = None if retry_after is None else {"Retry-After": str(retry_after)}
+    return _json_bytes(view, ErrorBody(error=message).model_dump_json(), status, headers)
 
 
 async def _routed(
@@ -158,25 +168,37 @@ async def _routed(
 ) -> Response | None:
     """Forward to the worker that owns ``key`` in ``table_name``; None when this worker does.
 
-    503 (with the owner's URL) when the owner does not answer: a worker that died keeps its
-    partitions until the group's session timeout, then a live worker serves them."""
+    503 while this worker does not know the owner yet (starting, or its producer has not read
+    the changelog topic's partitions), and 503 with the owner's URL when the owner does not
+    answer: a worker that died keeps its partitions until the group's session timeout, then a
+    live worker serves them. Both 503 carry ``Retry-After`` (seconds)."""
     router = monitor.app.router
+    name = key.decode("utf-8", "replace")
+    try:
+        owner = router.key_store(table_name, key)  # route_req asks again: cheap, no I/O
+    except (NotReady, KeyError, TypeError) as exc:
+        # NotReady: the producer has not started; KeyError: no assignment yet; TypeError:
+        # aiokafka has no metadata for the changelog topic yet (partitions_for_topic is None).
+        return _error(
+            view,
+            503,
+            f"this worker does not know yet which worker holds {name} (it is starting or "
+            f"rebalancing: {type(exc).__name__}); retry in a few seconds",
+            retry_after=_RETRY_STARTING_SECONDS,
+        )
     try:
         return await router.route_req(table_name, key, view.web, request)
     except SameNode:
         return None
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        try:
-            owner = str(router.key_store(table_name, key))
-        except Exception:  # the assignment moved meanwhile: no owner to name
-            owner = "unknown"
         timeout = monitor.settings.session_timeout_seconds
         return _error(
             view,
             503,
-            f"the worker that holds {key.decode('utf-8', 'replace')} ({owner}) does not answer "
+            f"the worker that holds {name} ({owner}) does not answer "
             f"({type(exc).__name__}); if it died, a live worker takes its partitions within "
             f"the session timeout ({timeout:.0f} s): retry then",
+            retry_after=max(1, round(timeout)),
         )
 
 

@@ -223,3 +223,33 @@ def test_dead_letter_reason_labels_are_bounded():
     metrics = Metrics()
     metrics.dead_lettered.labels(reason_label("not JSON: x")).inc()
     assert b'bilateral_deadletters_total{reason="not JSON"} 1.0' in metrics.render()
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        None,  # an unstarted worker: faust's producer raises NotReady
+        TypeError("'NoneType' object is not iterable"),  # aiokafka: no metadata for the topic
+        KeyError(0),  # faust's assignor: the partition has no owner yet
+    ],
+)
+async def test_a_worker_that_does_not_know_the_owner_yet_answers_503_with_retry_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Exception | None
+) -> None:
+    """A worker that cannot name a dyad's owner yet (starting or rebalancing) says so with 503
+    and Retry-After, not a 500 with a traceback."""
+    app = create_app(Settings(data_dir=tmp_path))
+    if fault is not None:
+
+        def key_store(*args: Any) -> Any:
+            raise fault
+
+        monkeypatch.setattr(app.router, "key_store", key_store)
+    async with TestClient(TestServer(app.web.web_app)) as client:
+        for path in ("/relationships/CA-IN", "/relationships/CA-IN/commitments/x"):
+            response = await client.get(path)
+            body = json.loads(await response.read())
+            assert response.status == 503, body
+            assert set(body) == {"error"} and "CA-IN" in body["error"]
+            assert "retry" in body["error"]
+            assert int(response.headers["Retry-After"]) >= 1
