@@ -67,6 +67,13 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _not_blank(value: str | None) -> str | None:
+    """Option callback: an option given as an empty string is an error (exit 2), not "absent"."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty; give a value or leave the option out")
+    return value
+
+
 def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
     """Settings from the environment with the command's options (``overrides``, None = not
     given) on top, all validated; exits 2 naming the option or variable to fix."""
@@ -325,7 +332,11 @@ def state(
     ] = None,
     url: Annotated[
         str | None,
-        typer.Option("--url", help="read from a worker's HTTP view, e.g. http://127.0.0.1:6066"),
+        typer.Option(
+            "--url",
+            callback=_not_blank,
+            help="read from a worker's HTTP view, e.g. http://127.0.0.1:6066",
+        ),
     ] = None,
     commitment: Annotated[
         str | None,
@@ -378,7 +389,8 @@ def alerts(
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", help="subscribe to Kafka and wait")] = False,
     bootstrap: Annotated[
-        str | None, typer.Option("--bootstrap", help="read bilateral.alerts from Kafka")
+        str | None,
+        typer.Option("--bootstrap", callback=_not_blank, help="read bilateral.alerts from Kafka"),
     ] = None,
     from_beginning: Annotated[
         bool, typer.Option("--from-beginning", help="Kafka: start at the oldest alert")
@@ -440,7 +452,11 @@ app.add_typer(deadletter_app, name="deadletters")
 
 _DeadBootstrap = Annotated[
     str | None,
-    typer.Option("--bootstrap", help="Kafka HOST:PORT: use the bilateral.deadletter topic"),
+    typer.Option(
+        "--bootstrap",
+        callback=_not_blank,
+        help="Kafka HOST:PORT: use the bilateral.deadletter topic",
+    ),
 ]
 
 
@@ -684,11 +700,19 @@ def replay(
     ] = True,
     bootstrap: Annotated[
         str | None,
-        typer.Option("--bootstrap", help="rebuild from the Kafka inbound topics, from offset 0"),
+        typer.Option(
+            "--bootstrap",
+            callback=_not_blank,
+            help="rebuild from the Kafka inbound topics, from offset 0",
+        ),
     ] = None,
     url: Annotated[
         str | None,
-        typer.Option("--url", help="with --bootstrap: compare with this worker's live state"),
+        typer.Option(
+            "--url",
+            callback=_not_blank,
+            help="with --bootstrap: compare with this worker's live state",
+        ),
     ] = None,
     into: Annotated[
         Path | None, typer.Option("--into", help="with --bootstrap: keep the rebuilt store here")
@@ -818,7 +842,9 @@ def demo(
 @app.command()
 def publish(
     paths: _Paths,
-    bootstrap: Annotated[str, typer.Option("--bootstrap", help="Kafka bootstrap HOST:PORT")],
+    bootstrap: Annotated[
+        str, typer.Option("--bootstrap", callback=_not_blank, help="Kafka bootstrap HOST:PORT")
+    ],
     kind: _KindOpt = Kind.news,
     source: _SourceOpt = None,
     published_at: _PubOpt = None,
@@ -865,7 +891,9 @@ def publish(
 @app.command()
 def worker(
     web_port: Annotated[int | None, typer.Option("--web-port", help="HTTP port")] = None,
-    bootstrap: Annotated[str | None, typer.Option("--bootstrap", help="Kafka HOST:PORT")] = None,
+    bootstrap: Annotated[
+        str | None, typer.Option("--bootstrap", callback=_not_blank, help="Kafka HOST:PORT")
+    ] = None,
     loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
 ) -> None:
     """Start a Faust worker (extractor + projector agents, HTTP views)."""

@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     partitions: int = Field(4, ge=1, description="partition count of the topics created on start")
     replication_factor: int = Field(1, ge=1)
     app_id: str = Field("bilateral-monitor", description="Faust app id (consumer group)")
-    web_port: int = Field(6066, ge=0, le=65535, description="worker HTTP port")
+    web_port: int = Field(6066, ge=1, le=65535, description="worker HTTP port")
     web_host: str = "127.0.0.1"
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None

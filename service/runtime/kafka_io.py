@@ -27,10 +27,11 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
+from pydantic import TypeAdapter, ValidationError
 
 from schemas.alerts import Alert, DeadLetter
 from schemas.codec import DecodeError, decode_alert, decode_observation, encode
-from schemas.common import AlertKind
+from schemas.common import AlertKind, Dyad
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 
@@ -384,8 +385,9 @@ class Publisher:
 
     ``send_event`` routes a NewsArticle to ``bilateral.news`` and an OfficialStatement to
     ``bilateral.statements`` (with the settings' prefix), keyed by ``event_id``, and waits for the
-    broker's acknowledgement. Raises aiokafka.errors.KafkaError on failure, and RuntimeError
-    when used outside its ``async with`` block.
+    broker's acknowledgement. Raises aiokafka.errors.KafkaError on failure, RuntimeError
+    when used outside its ``async with`` block, and TypeError for anything but those two
+    events (a dict from JSON: validate it with ``schemas.codec.event_from_dict`` first).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -423,6 +425,11 @@ class Publisher:
 
     async def send_event(self, event: NewsArticle | OfficialStatement) -> tuple[str, int, int]:
         """Send one event and await its ack; returns ``(topic, partition, offset)``."""
+        if not isinstance(event, NewsArticle | OfficialStatement):
+            raise TypeError(
+                f"send_event takes a NewsArticle or OfficialStatement, not "
+                f"{type(event).__name__}; validate a dict with schemas.codec.event_from_dict"
+            )
         self._check_open()
         meta = await self.producer.send_and_wait(
             self.topic_for(event), value=encode(event), key=event.event_id.encode("utf-8")
@@ -439,6 +446,18 @@ class Publisher:
             key=key.encode("utf-8") if key else None,
         )
         return meta.topic, meta.partition, meta.offset
+
+
+_DYAD: TypeAdapter[str] = TypeAdapter(Dyad)
+
+
+def _subscribed_dyad(value: str) -> str:
+    """A dyad filter normalised (``in-ca`` -> ``CA-IN``). Raises ValueError saying what is wrong."""
+    try:
+        return _DYAD.validate_python(value)
+    except ValidationError as exc:
+        reason = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        raise ValueError(f"dyad filter: {reason}") from None
 
 
 COMMIT_INTERVAL = 1.0
@@ -475,7 +494,9 @@ class AlertSubscriber:
     one (at-least-once: a subscriber killed while handling an alert gets it again on restart).
     ``from_beginning`` starts at the oldest alert (with a group: when it has no committed
     offset), else at the end as of :meth:`start`. ``follow`` False stops once the end
-    offsets taken at start are reached. ``dyad`` / ``kind`` filter (kind as its string value).
+    offsets taken at start are reached. ``dyad`` (any order or case, ``in-ca`` is ``CA-IN``) and
+    ``kind`` (full or short name) filter; a bad one raises ValueError. :meth:`stop` ends an
+    iteration in progress: it returns no alert after it.
     Undecodable values are skipped with a warning; alerts whose ``alert_id`` was already delivered
     by this subscriber are skipped (``dedup``), since redelivery after a worker restart may repeat
     one. Partition positions are resolved in :meth:`start`, so anything published after it
@@ -497,8 +518,8 @@ class AlertSubscriber:
         self.topic = settings.topic(ALERTS)
         self.follow = follow
         self.from_beginning = from_beginning
-        self.dyad = dyad
-        self.kind = AlertKind.parse(kind).value if kind else None
+        self.dyad = _subscribed_dyad(dyad) if dyad is not None else None
+        self.kind = AlertKind.parse(kind).value if kind is not None else None
         self.group_id = group_id
         self.dedup = dedup
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -629,7 +650,7 @@ class AlertSubscriber:
 
     async def _iterate(self) -> AsyncIterator[Alert]:
         await self.start()
-        while not await self._done():
+        while not self._closed and not await self._done():
             batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
             for tp in sorted(batches, key=lambda t: t.partition):
                 for record in batches[tp]:
@@ -646,6 +667,8 @@ class AlertSubscriber:
                     else:
                         if self._accept(alert):
                             yield alert  # resumed: the caller is done with it
+                            if self._closed:  # stopped meanwhile: nothing more
+                                return
                     await self._done_with(tp, record.offset)
             if not batches:
                 await self._commit_if_due()

@@ -121,3 +121,24 @@ def test_the_cli_reader_with_a_group_prints_only_what_is_new(
     asyncio.run(publish_alerts(settings, alerts[half:]))
     assert sorted(read()) == sorted(a.alert_id for a in alerts[half:])
     assert read() == []
+
+
+def test_stop_ends_an_iteration_in_progress(
+    kafka_bootstrap: str, tmp_path: Path, seed, dev_items
+) -> None:
+    """Alerts already fetched are not returned once stop() has been called."""
+    alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        await publish_alerts(settings, alerts)
+        subscriber = AlertSubscriber(settings, follow=False, from_beginning=True)
+        iterator = aiter(subscriber)
+        before = [(await anext(iterator)).alert_id for _ in range(2)]
+        await subscriber.stop()
+        after = [a.alert_id async for a in iterator]
+        return before, after
+
+    before, after = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert len(before) == 2 and set(before) <= {a.alert_id for a in alerts}
+    assert after == []

@@ -45,3 +45,29 @@ def test_subscriber_kind_takes_the_short_form_and_refuses_unknown_kinds(tmp_path
     assert asyncio.run(make("commitment.reversed")) == "commitment.reversed"
     with pytest.raises(ValueError, match=r"kind 'reverse': one of commitment\.new"):
         asyncio.run(make("reverse"))
+
+
+def test_publisher_refuses_anything_but_an_event(tmp_path, seed) -> None:
+    settings = Settings(bootstrap="127.0.0.1:9", data_dir=tmp_path)
+
+    async def send() -> None:
+        await asyncio.wait_for(Publisher(settings).send_event(seed.model_dump(mode="json")), 10)
+
+    with pytest.raises(TypeError, match=r"not dict; validate a dict with schemas\.codec"):
+        asyncio.run(send())
+
+
+def test_subscriber_dyad_is_normalised_and_a_bad_one_refused(tmp_path) -> None:
+    settings = Settings(bootstrap="127.0.0.1:9", data_dir=tmp_path)
+
+    async def make(**filters: str) -> AlertSubscriber:
+        subscriber = AlertSubscriber(settings, **filters)
+        await subscriber.stop()
+        return subscriber
+
+    assert asyncio.run(make(dyad="in-ca")).dyad == "CA-IN"
+    for bad, why in [("", "must be two ISO codes"), ("XX-YY", "unknown country code 'XX'")]:
+        with pytest.raises(ValueError, match=f"^dyad filter: .*{why}"):
+            asyncio.run(make(dyad=bad))
+    with pytest.raises(ValueError, match="kind '': one of"):
+        asyncio.run(make(kind=""))

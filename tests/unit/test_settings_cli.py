@@ -43,6 +43,17 @@ CASES = [
     ),
     (["alerts"], {"BILATERAL_MONITOR_PARTITIONS": "four"}, "bad BILATERAL_MONITOR_PARTITIONS:"),
     (["alerts", "--group", "readers"], {}, "--group needs a name and Kafka"),
+    (
+        ["worker", "--web-port", "0"],
+        {},
+        "bad --web-port: Input should be greater than or equal to 1",
+    ),
+    (["alerts", "--bootstrap", ""], {}, "is empty"),
+    (["alerts", "--bootstrap", " ", "--follow"], {}, "is empty"),
+    (["deadletters", "--bootstrap", "", "list"], {}, "is empty"),
+    (["replay", "--bootstrap", ""], {}, "is empty"),
+    (["publish", "x.jsonl", "--bootstrap", ""], {}, "is empty"),
+    (["state", "CA-IN", "--url", ""], {}, "is empty"),
 ]
 
 
