@@ -84,7 +84,12 @@ def make_dyad(a: str, b: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _check_dyad(value: str) -> str:
+def parse_dyad(value: str) -> str:
+    """Normalise a dyad given in any order or case (``in-ca`` -> ``CA-IN``).
+
+    Raises ValueError saying what is wrong: not two codes joined by ``-``, a code that is not
+    ISO 3166-1 alpha-2 (pycountry's table), or the same country twice.
+    """
     parts = value.strip().upper().split("-")
     if len(parts) != 2:
         raise ValueError(f"dyad {value!r} must be two ISO codes joined by '-', e.g. 'CA-IN'")
@@ -92,7 +97,7 @@ def _check_dyad(value: str) -> str:
     return make_dyad(a, b)
 
 
-Dyad = Annotated[str, AfterValidator(_check_dyad)]
+Dyad = Annotated[str, AfterValidator(parse_dyad)]
 """The unordered pair of two countries, e.g. ``CA-IN`` (codes sorted; ``IN-CA`` normalises)."""
 
 

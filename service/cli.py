@@ -108,12 +108,12 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 
 
 def _dyad(value: str) -> str:
-    from schemas.common import Dyad
+    from schemas.common import parse_dyad
 
     try:
-        return TypeAdapter(Dyad).validate_python(value)
-    except ValidationError as exc:
-        _fail(f"DYAD {value!r}: {exc.errors()[0]['msg']}")
+        return parse_dyad(value)
+    except ValueError as exc:
+        _fail(f"DYAD {value!r}: {exc}")
 
 
 @contextlib.contextmanager

@@ -45,9 +45,10 @@ import aiohttp
 import faust
 from faust.exceptions import NotReady, SameNode
 from faust.web import Request, Response, View
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel
 
-from schemas.common import AlertKind, Dyad
+from schemas import common
+from schemas.common import AlertKind
 from schemas.state import RelationshipState
 from service.api.metrics import CONTENT_TYPE_LATEST
 from service.api.models import (
@@ -84,8 +85,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Retry-After (seconds) of a 503 given while this worker does not know a key's owner yet.
 _RETRY_STARTING_SECONDS = 2
 
-_dyad_adapter: TypeAdapter[str] = TypeAdapter(Dyad)
-
 
 class BadParameter(ValueError):
     """A request parameter that cannot be used (answered with 400 and this message)."""
@@ -94,9 +93,9 @@ class BadParameter(ValueError):
 def parse_dyad(value: str) -> str:
     """Normalise a dyad (``in-ca`` -> ``CA-IN``). Raises BadParameter naming the problem."""
     try:
-        return _dyad_adapter.validate_python(value)
-    except ValidationError as exc:
-        raise BadParameter(f"dyad: {exc.errors(include_url=False)[0]['msg']}") from None
+        return common.parse_dyad(value)
+    except ValueError as exc:
+        raise BadParameter(f"dyad: {exc}") from None
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:

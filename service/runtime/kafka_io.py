@@ -27,11 +27,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
-from pydantic import TypeAdapter, ValidationError
 
 from schemas.alerts import Alert, DeadLetter
 from schemas.codec import DecodeError, decode_alert, decode_observation, encode
-from schemas.common import AlertKind, Dyad
+from schemas.common import AlertKind, parse_dyad
 from schemas.events import NewsArticle, OfficialStatement
 from service.config import Settings
 
@@ -448,18 +447,6 @@ class Publisher:
         return meta.topic, meta.partition, meta.offset
 
 
-_DYAD: TypeAdapter[str] = TypeAdapter(Dyad)
-
-
-def _subscribed_dyad(value: str) -> str:
-    """A dyad filter normalised (``in-ca`` -> ``CA-IN``). Raises ValueError saying what is wrong."""
-    try:
-        return _DYAD.validate_python(value)
-    except ValidationError as exc:
-        reason = exc.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
-        raise ValueError(f"dyad filter: {reason}") from None
-
-
 COMMIT_INTERVAL = 1.0
 """Seconds between two commits of a subscriber in a consumer group (also on stop)."""
 
@@ -518,7 +505,7 @@ class AlertSubscriber:
         self.topic = settings.topic(ALERTS)
         self.follow = follow
         self.from_beginning = from_beginning
-        self.dyad = _subscribed_dyad(dyad) if dyad is not None else None
+        self.dyad = parse_dyad(dyad) if dyad is not None else None
         self.kind = AlertKind.parse(kind).value if kind is not None else None
         self.group_id = group_id
         self.dedup = dedup

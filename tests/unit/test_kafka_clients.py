@@ -67,7 +67,7 @@ def test_subscriber_dyad_is_normalised_and_a_bad_one_refused(tmp_path) -> None:
 
     assert asyncio.run(make(dyad="in-ca")).dyad == "CA-IN"
     for bad, why in [("", "must be two ISO codes"), ("XX-YY", "unknown country code 'XX'")]:
-        with pytest.raises(ValueError, match=f"^dyad filter: .*{why}"):
+        with pytest.raises(ValueError, match=why):
             asyncio.run(make(dyad=bad))
     with pytest.raises(ValueError, match="kind '': one of"):
         asyncio.run(make(kind=""))
