@@ -530,7 +530,10 @@ def deadletters(
 def _letter(runtime: EmbeddedRuntime, letter_id: str) -> DeadLetter:
     letter = runtime.dead_letter_by_id(letter_id)
     if letter is None:
-        _fail(f"no dead letter {letter_id!r} (give its id or a unique prefix of 4+ characters)")
+        _fail(
+            f"no dead letter {letter_id!r} in the local store (give its id or a unique prefix "
+            f"of 4+ characters; for one on Kafka add --bootstrap HOST:PORT)"
+        )
     return letter
 
 

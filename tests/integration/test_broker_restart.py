@@ -54,6 +54,8 @@ class OwnBroker:
         self.port = _port_pair()
         self.env = dict(os.environ)
         self.env["BILATERAL_MONITOR_KAFKA_PORT"] = str(self.port)
+        # the pair _port_pair found free, not a controller port the caller exported for theirs
+        self.env["BILATERAL_MONITOR_KAFKA_CONTROLLER_PORT"] = str(self.port + 1)
         self.env["BILATERAL_MONITOR_KAFKA_DATA"] = str(data)
         self.script = REPO_ROOT / "scripts" / "kafka"
 
