@@ -546,6 +546,9 @@ class AlertSubscriber:
             if not parts:
                 await asyncio.sleep(0.2)
         tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
+        # Retried quietly until every partition's leader answers (a topic just created may not
+        # have one yet, and a seek would log an error a second until it has).
+        end = await self.consumer.end_offsets(tps)
         if self.group_id is None:
             self.consumer.assign(tps)
             if self.from_beginning:
@@ -557,7 +560,7 @@ class AlertSubscriber:
         else:
             self.consumer.subscribe([self.topic], listener=_CommitOnRevoke(self))
         if not self.follow:
-            self._end = await self.consumer.end_offsets(tps)
+            self._end = end
 
     async def stop(self) -> None:
         """Commit what the caller is done with, leave the group (if any) and close the

@@ -142,3 +142,31 @@ def test_stop_ends_an_iteration_in_progress(
     before, after = asyncio.run(asyncio.wait_for(scenario(), 60))
     assert len(before) == 2 and set(before) <= {a.alert_id for a in alerts}
     assert after == []
+
+
+def test_a_subscriber_waiting_for_its_topic_logs_no_error_when_it_appears(
+    kafka_bootstrap: str, tmp_path: Path, seed, dev_items, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Started before the topics exist (before any worker), it waits for them, then receives
+    what is published, without an ERROR line while the new partitions get their leaders."""
+    alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])[:3]
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+
+    async def scenario() -> list[str]:
+        subscriber = AlertSubscriber(settings)
+        starting = asyncio.create_task(subscriber.start())
+        await asyncio.sleep(1.0)  # it is polling for a topic that does not exist yet
+        await publish_alerts(settings, alerts)  # creates the topics, then publishes
+        await starting
+        try:
+            await publish_alerts(settings, alerts)  # after start(): these are received
+            iterator = aiter(subscriber)
+            return [(await anext(iterator)).alert_id for _ in alerts]
+        finally:
+            await subscriber.stop()
+
+    caplog.set_level("WARNING")
+    got = asyncio.run(asyncio.wait_for(scenario(), 90))
+    assert sorted(got) == sorted(a.alert_id for a in alerts)
+    errors = [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert errors == []
