@@ -107,18 +107,22 @@ def test_event_the_domain_fails_on_is_dead_lettered_and_the_rest_go_on(tmp_path,
 def test_second_writer_waits_for_the_first_instead_of_failing(tmp_path):
     store = tmp_path / "s"
     path = bulk(tmp_path / "b.jsonl", 5)
-    with EmbeddedRuntime(store) as holder, holder.writing():
+    log = tmp_path / "second.stderr"
+    with EmbeddedRuntime(store) as holder, holder.writing(), log.open("w") as stderr_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "service", "ingest", str(path), "--data-dir", str(store)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
             text=True,
         )
-        time.sleep(3)
-        assert proc.poll() is None  # waiting, not failed with "database is locked"
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 0, stderr
-    assert "waiting for another process writing to" in stderr and "accepted 5" in stderr
+        deadline = time.monotonic() + 120  # however slowly the second process starts
+        while "waiting for another process writing to" not in log.read_text():
+            assert proc.poll() is None, log.read_text()  # waiting, not "database is locked"
+            assert time.monotonic() < deadline, "the second writer never said it was waiting"
+            time.sleep(0.1)
+        assert proc.poll() is None
+    assert proc.wait(timeout=120) == 0, log.read_text()
+    assert "accepted 5" in log.read_text()
 
 
 def test_two_concurrent_ingests_both_finish(tmp_path):

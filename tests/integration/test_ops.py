@@ -13,7 +13,6 @@ import asyncio
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections import Counter
@@ -99,6 +98,11 @@ def ready_answer(url: str) -> tuple[int, dict[str, Any]] | None:
         return None
 
 
+def _counters(metrics: dict) -> dict:
+    """The ``*_total`` samples of a scrape (gauges and histograms move on their own)."""
+    return {key: value for key, value in metrics.items() if key[0].endswith("_total")}
+
+
 @dataclass
 class Ops:
     settings: Settings
@@ -150,7 +154,7 @@ def ops(
                 result.ready_seen.append(answer)
             return answer is not None and answer[0] == 200
 
-        wait_until(became_ready, 60, "/ready", every=0.1)
+        wait_until(became_ready, 90, "/ready", every=0.1)
         wait_assigned([worker], settings)
         asyncio.run(send_sequence(settings, items))
 
@@ -161,11 +165,24 @@ def ops(
                 for t in (NEWS, STATEMENTS)
             )
             alerts = total(result.metrics, "bilateral_alerts_total")
-            return inbound >= len(items) and alerts >= sum(expected.alerts.values())
+            obs_out = total(result.metrics, "bilateral_events_produced_total", topic=obs_topic)
+            obs_in = total(result.metrics, "bilateral_events_consumed_total", topic=obs_topic)
+            return (
+                inbound >= len(items)
+                and alerts >= sum(expected.alerts.values())
+                and obs_in == obs_out > 0
+            )
 
-        wait_until(counted, 30, "the counters to reach the input")
-        time.sleep(1.0)  # anything extra would be counted by now
-        result.metrics = scrape(worker.url)
+        obs_topic = settings.topic(OBSERVATIONS)
+        wait_until(counted, 60, "the counters to reach the input")
+        settled: list[dict] = [result.metrics]
+
+        def unchanged() -> bool:  # anything extra would show between two scrapes 1 s apart
+            settled.append(scrape(worker.url))
+            return _counters(settled[-1]) == _counters(settled[-2])
+
+        wait_until(unchanged, 60, "the counters to settle", every=1.0)
+        result.metrics = settled[-1]
 
         def ring_full() -> bool:
             result.alerts = http_json(f"{worker.url}/alerts?limit=1000")

@@ -97,7 +97,14 @@ def test_publish_in_order_gives_the_replay_alerts(
             )
 
         wait_until(converged, 60, "the worker's CA-IN state")
-        got_ids = sorted(a.alert_id for a in asyncio.run(raw_alerts(settings)))
+        seen: list = []
+
+        def all_alerts() -> bool:  # CA-IN's state says nothing of the other dyads' last alerts
+            seen[:] = asyncio.run(raw_alerts(settings))
+            return len(seen) >= len(want_ids)
+
+        wait_until(all_alerts, 60, f"{len(want_ids)} alerts on the topic", every=1.0)
+        got_ids = sorted(a.alert_id for a in seen)
         # the same file without --in-order (duplicates now): the publisher says what it risks
         bulk = subprocess.run(
             [*[a for a in publish if a != "--in-order"], str(shared / "data" / "dev_events.jsonl")],
