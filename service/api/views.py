@@ -40,10 +40,11 @@ import mimetypes
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import faust
-from faust.exceptions import NotReady, SameNode
+from faust.exceptions import NotReady
 from faust.web import Request, Response, View
 from pydantic import BaseModel
 
@@ -84,6 +85,12 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 #: Retry-After (seconds) of a 503 given while this worker does not know a key's owner yet.
 _RETRY_STARTING_SECONDS = 2
+
+FORWARDED_HEADER = "X-Bilateral-Monitor-Forwarded-By"
+"""Header a worker adds (its own URL) when it forwards a request to the worker holding the key."""
+
+FORWARD_TIMEOUT_SECONDS = 10.0
+"""Seconds a forwarded request may take before the answer is 503 (the owner does not answer)."""
 
 
 class BadParameter(ValueError):
@@ -162,19 +169,28 @@ def _error(view: View, status: int, message: str, retry_after: int | None = None
     return _json_bytes(view, ErrorBody(error=message).model_dump_json(), status, headers)
 
 
+def _ident(url: Any) -> tuple[str, int]:
+    """(host, port) of a worker's URL, as faust's router compares them."""
+    parts = urlsplit(str(url))
+    return (parts.hostname or "", int(parts.port or 80))
+
+
 async def _routed(
     view: View, monitor: Monitor, table_name: str, key: bytes, request: Request
 ) -> Response | None:
     """Forward to the worker that owns ``key`` in ``table_name``; None when this worker does.
 
-    503 while this worker does not know the owner yet (starting, or its producer has not read
-    the changelog topic's partitions), and 503 with the owner's URL when the owner does not
-    answer: a worker that died keeps its partitions until the group's session timeout, then a
-    live worker serves them. Both 503 carry ``Retry-After`` (seconds)."""
+    The owner comes from faust's router (``canonical_url`` of each worker). Answers 503 with
+    ``Retry-After`` (seconds), never forwarding twice, when: this worker does not know the owner
+    yet (starting, or its producer has not read the changelog topic's partitions); the request
+    was forwarded here by a worker that thought this one held the key (two assignments during a
+    rebalance); or the owner does not answer within ``FORWARD_TIMEOUT_SECONDS`` (a worker that
+    died keeps its partitions until the group's session timeout, then a live worker serves
+    them). Otherwise the owner's answer, status and body as it gave them."""
     router = monitor.app.router
     name = key.decode("utf-8", "replace")
     try:
-        owner = router.key_store(table_name, key)  # route_req asks again: cheap, no I/O
+        owner = router.key_store(table_name, key)
     except (NotReady, KeyError, TypeError) as exc:
         # NotReady: the producer has not started; KeyError: no assignment yet; TypeError:
         # aiokafka has no metadata for the changelog topic yet (partitions_for_topic is None).
@@ -185,10 +201,37 @@ async def _routed(
             f"rebalancing: {type(exc).__name__}); retry in a few seconds",
             retry_after=_RETRY_STARTING_SECONDS,
         )
-    try:
-        return await router.route_req(table_name, key, view.web, request)
-    except SameNode:
+    own = str(monitor.app.conf.canonical_url)
+    if _ident(owner) == _ident(own):
         return None
+    sender = request.headers.get(FORWARDED_HEADER)
+    if sender is not None:
+        return _error(
+            view,
+            503,
+            f"{name} was forwarded here by {sender}, but this worker sees {owner} holding it: "
+            f"the group is rebalancing; retry in a few seconds",
+            retry_after=_RETRY_STARTING_SECONDS,
+        )
+    host, port = _ident(owner)
+    target = request.url.with_host(host).with_port(port)
+    headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    headers[FORWARDED_HEADER] = own
+    try:
+        async with monitor.app.http_client.request(
+            request.method,
+            target,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=FORWARD_TIMEOUT_SECONDS),
+        ) as response:
+            body = await response.read()
+            retry = response.headers.get("Retry-After")
+            return view.bytes(
+                body,
+                content_type=response.content_type,
+                status=response.status,
+                headers=None if retry is None else {"Retry-After": retry},
+            )
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         timeout = monitor.settings.session_timeout_seconds
         return _error(

@@ -3,6 +3,7 @@ embedded runtime made of the dev sequence, served by aiohttp's test server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -253,3 +254,63 @@ async def test_a_worker_that_does_not_know_the_owner_yet_answers_503_with_retry_
             assert set(body) == {"error"} and "CA-IN" in body["error"]
             assert "retry" in body["error"]
             assert int(response.headers["Retry-After"]) >= 1
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
+    """Another worker's HTTP server: answers 200 with a body, or sleeps when asked to hang."""
+    from aiohttp import web
+
+    seen: list[dict[str, str]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        if request.query.get("as_of") == "2099-01-01T00:00:00Z":  # stands for "hangs"
+            await asyncio.sleep(30)
+        return web.json_response({"from": "peer", "path": request.path}, status=200)
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    async with TestServer(app) as server:
+        yield str(server.make_url("/")).rstrip("/"), seen
+
+
+def _owned_by(monkeypatch: pytest.MonkeyPatch, app: Any, owner: str) -> None:
+    monkeypatch.setattr(app.router, "key_store", lambda *args: owner)
+
+
+async def test_a_dyad_held_by_another_worker_is_forwarded_once(tmp_path, monkeypatch, peer):
+    url, seen = peer
+    app = create_app(Settings(data_dir=tmp_path, web_port=6099))
+    _owned_by(monkeypatch, app, url)
+    async with TestClient(TestServer(app.web.web_app)) as client:
+        status, body = await _get(client, "/relationships/in-ca")
+        assert (status, body) == (200, {"from": "peer", "path": "/relationships/in-ca"})
+        assert seen[-1][views.FORWARDED_HEADER] == str(app.conf.canonical_url)
+        # a request another worker forwarded here is not forwarded again (no ping-pong)
+        response = await client.get(
+            "/relationships/CA-IN", headers={views.FORWARDED_HEADER: "http://127.0.0.1:1"}
+        )
+        body = json.loads(await response.read())
+        assert response.status == 503 and "rebalancing" in body["error"], body
+        assert "Retry-After" in response.headers and len(seen) == 1
+
+
+async def test_an_owner_that_does_not_answer_in_time_is_503(tmp_path, monkeypatch, peer):
+    url, _ = peer
+    app = create_app(Settings(data_dir=tmp_path))
+    _owned_by(monkeypatch, app, url)
+    monkeypatch.setattr(views, "FORWARD_TIMEOUT_SECONDS", 0.5)
+    async with TestClient(TestServer(app.web.web_app)) as client:
+        response = await client.get("/relationships/CA-IN?as_of=2099-01-01T00:00:00Z")
+        body = json.loads(await response.read())
+        assert response.status == 503 and "does not answer (TimeoutError)" in body["error"]
+        assert url.split("//")[1] in body["error"]
+
+
+async def test_a_dyad_this_worker_holds_is_answered_here(tmp_path, monkeypatch):
+    app = create_app(Settings(data_dir=tmp_path))
+    _owned_by(monkeypatch, app, str(app.conf.canonical_url))
+    async with TestClient(TestServer(app.web.web_app)) as client:
+        status, body = await _get(client, "/relationships/CA-IN")
+        assert status == 404 and "CA-IN" in body["error"]
