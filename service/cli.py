@@ -74,6 +74,25 @@ def _not_blank(value: str | None) -> str | None:
     return value
 
 
+def _worker_url(value: str | None) -> str | None:
+    """Option callback: ``--url`` is a worker's ``http(s)://HOST[:PORT]`` (exit 2 otherwise)."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value.strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        valid = False
+    if not valid:
+        raise typer.BadParameter(
+            f"{value!r} is not a worker's URL; give http://HOST:PORT, e.g. http://127.0.0.1:6066"
+        )
+    return value.strip()
+
+
 def _settings(data_dir: Path | None = None, **overrides: object) -> Settings:
     """Settings from the environment with the command's options (``overrides``, None = not
     given) on top, all validated; exits 2 naming the option or variable to fix."""
@@ -334,7 +353,7 @@ def state(
         str | None,
         typer.Option(
             "--url",
-            callback=_not_blank,
+            callback=_worker_url,
             help="read from a worker's HTTP view, e.g. http://127.0.0.1:6066",
         ),
     ] = None,
@@ -419,18 +438,24 @@ def alerts(
         settings = _settings(data_dir, bootstrap=bootstrap)
 
         async def consume() -> None:
-            async for alert in read_alerts(
-                settings,
-                follow=follow,
-                from_beginning=from_beginning or not follow,
-                dyad=dyad,
-                kind=kind.value if kind else None,
-                group_id=group,
-            ):
-                if json_out:
-                    print(alert.model_dump_json(), flush=True)
-                else:
-                    render_alerts([alert])
+            # SIGTERM stops like Ctrl-C: the subscriber commits what was printed and leaves
+            # its group (read_alerts' finally), then the command exits 0
+            this = asyncio.current_task()
+            assert this is not None
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, this.cancel)
+            with contextlib.suppress(asyncio.CancelledError):
+                async for alert in read_alerts(
+                    settings,
+                    follow=follow,
+                    from_beginning=from_beginning or not follow,
+                    dyad=dyad,
+                    kind=kind.value if kind else None,
+                    group_id=group,
+                ):
+                    if json_out:
+                        print(alert.model_dump_json(), flush=True)
+                    else:
+                        render_alerts([alert])
 
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(consume())
@@ -713,7 +738,7 @@ def replay(
         str | None,
         typer.Option(
             "--url",
-            callback=_not_blank,
+            callback=_worker_url,
             help="with --bootstrap: compare with this worker's live state",
         ),
     ] = None,

@@ -89,6 +89,9 @@ _RETRY_STARTING_SECONDS = 2
 FORWARDED_HEADER = "X-Bilateral-Monitor-Forwarded-By"
 """Header a worker adds (its own URL) when it forwards a request to the worker holding the key."""
 
+_FORWARDED_HEADERS = ("Accept", "User-Agent")
+"""Request headers passed on when forwarding (the views read none of the others)."""
+
 FORWARD_TIMEOUT_SECONDS = 10.0
 """Seconds a forwarded request may take before the answer is 503 (the owner does not answer)."""
 
@@ -182,7 +185,8 @@ async def _routed(
 
     The owner comes from faust's router (``canonical_url`` of each worker). Answers 503 with
     ``Retry-After`` (seconds), never forwarding twice, when: this worker does not know the owner
-    yet (starting, or its producer has not read the changelog topic's partitions); the request
+    yet (starting, or its producer has not read the changelog topic's partitions); it is the
+    owner but its tables are still recovering (a dyad would read as unknown); the request
     was forwarded here by a worker that thought this one held the key (two assignments during a
     rebalance); or the owner does not answer within ``FORWARD_TIMEOUT_SECONDS`` (a worker that
     died keeps its partitions until the group's session timeout, then a live worker serves
@@ -203,19 +207,29 @@ async def _routed(
         )
     own = str(monitor.app.conf.canonical_url)
     if _ident(owner) == _ident(own):
+        if not readiness(monitor.app)["tables_recovered"]:
+            return _error(
+                view,
+                503,
+                f"this worker holds {name} but is still recovering its tables from their "
+                f"changelogs (the group rebalanced); retry in a few seconds",
+                retry_after=_RETRY_STARTING_SECONDS,
+            )
         return None
     sender = request.headers.get(FORWARDED_HEADER)
     if sender is not None:
         return _error(
             view,
             503,
-            f"{name} was forwarded here by {sender}, but this worker sees {owner} holding it: "
-            f"the group is rebalancing; retry in a few seconds",
+            f"{name} was forwarded here by {sender[:100]}, but this worker sees {owner} holding "
+            f"it: the group is rebalancing; retry in a few seconds",
             retry_after=_RETRY_STARTING_SECONDS,
         )
     host, port = _ident(owner)
     target = request.url.with_host(host).with_port(port)
-    headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
+    # only end-to-end headers the views read: hop-by-hop ones (Transfer-Encoding, Connection,
+    # Content-Length of a body) would corrupt the pooled connection to the owner
+    headers = {k: request.headers[k] for k in _FORWARDED_HEADERS if k in request.headers}
     headers[FORWARDED_HEADER] = own
     try:
         async with monitor.app.http_client.request(

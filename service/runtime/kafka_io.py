@@ -25,7 +25,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import ConsumerStoppedError, KafkaError, TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 
 from schemas.alerts import Alert, DeadLetter
@@ -483,7 +483,9 @@ class AlertSubscriber:
     offset), else at the end as of :meth:`start`. ``follow`` False stops once the end
     offsets taken at start are reached. ``dyad`` (any order or case, ``in-ca`` is ``CA-IN``) and
     ``kind`` (full or short name) filter; a bad one raises ValueError. :meth:`stop` ends an
-    iteration in progress: it returns no alert after it.
+    iteration in progress, also one waiting for records in another task: it returns no alert
+    after it. An iteration that started the subscriber and reaches the end of a ``follow``
+    False read stops it (closing the connection).
     Undecodable values are skipped with a warning; alerts whose ``alert_id`` was already delivered
     by this subscriber are skipped (``dedup``), since redelivery after a worker restart may repeat
     one. Partition positions are resolved in :meth:`start`, so anything published after it
@@ -565,13 +567,13 @@ class AlertSubscriber:
     async def stop(self) -> None:
         """Commit what the caller is done with, leave the group (if any) and close the
         connection. A stopped subscriber cannot be started again."""
+        self._closed = True  # first: an iteration waiting in another task ends, not raises
         if self._started:
             try:
                 await self.commit()
             finally:
                 await self.consumer.stop()
                 self._started = False
-        self._closed = True
 
     async def commit(self) -> None:
         """Commit (with a group) the offsets past the alerts the caller is done with, for the
@@ -639,26 +641,34 @@ class AlertSubscriber:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Alert]:
+        started_here = not self._started
         await self.start()
-        while not self._closed and not await self._done():
-            batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
-            for tp in sorted(batches, key=lambda t: t.partition):
-                for record in batches[tp]:
-                    try:
-                        alert = decode_alert(record.value or b"")
-                    except DecodeError as exc:
-                        log.warning(
-                            "skipping undecodable alert at %s[%d]@%d: %s",
-                            tp.topic,
-                            tp.partition,
-                            record.offset,
-                            exc.reason,
-                        )
-                    else:
-                        if self._accept(alert):
-                            yield alert  # resumed: the caller is done with it
-                            if self._closed:  # stopped meanwhile: nothing more
-                                return
-                    await self._done_with(tp, record.offset)
-            if not batches:
-                await self._commit_if_due()
+        try:
+            while not self._closed and not await self._done():
+                batches = await self.consumer.getmany(timeout_ms=200, max_records=500)
+                for tp in sorted(batches, key=lambda t: t.partition):
+                    for record in batches[tp]:
+                        try:
+                            alert = decode_alert(record.value or b"")
+                        except DecodeError as exc:
+                            log.warning(
+                                "skipping undecodable alert at %s[%d]@%d: %s",
+                                tp.topic,
+                                tp.partition,
+                                record.offset,
+                                exc.reason,
+                            )
+                        else:
+                            if self._accept(alert):
+                                yield alert  # resumed: the caller is done with it
+                                if self._closed:  # stopped meanwhile: nothing more
+                                    return
+                        await self._done_with(tp, record.offset)
+                if not batches:
+                    await self._commit_if_due()
+        except ConsumerStoppedError:
+            if not self._closed:  # stopped by stop() from another task: the iteration ends
+                raise
+            return
+        if started_here and not self._closed:  # follow=False reached the end: close what
+            await self.stop()  # this iteration opened

@@ -8,13 +8,16 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from schemas.alerts import Alert
 from schemas.codec import encode
 from service.runtime.embedded import EmbeddedRuntime
 from service.runtime.kafka_io import (
@@ -176,3 +179,77 @@ def test_a_subscriber_waiting_for_its_topic_logs_no_error_when_it_appears(
         if r.levelno >= logging.ERROR and r.name.startswith(("aiokafka.consumer", "service"))
     ]
     assert errors == []
+
+
+def test_the_cli_reader_stopped_by_sigterm_commits_what_it_printed(
+    kafka_bootstrap: str, tmp_path: Path, seed, dev_items
+) -> None:
+    """SIGTERM stops `alerts --follow --group` like Ctrl-C: exit 0, and what it printed is not
+    printed again by the next reader of the group (a SIGKILL would leave up to the last second
+    of alerts uncommitted)."""
+    alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_MONITOR_")}
+    env["BILATERAL_MONITOR_TOPIC_PREFIX"] = settings.topic_prefix
+    asyncio.run(ensure_topics(settings))
+    command = [sys.executable, "-m", "service", "alerts", "--bootstrap", kafka_bootstrap]
+    command += ["--group", "sigterm-readers", "--json"]
+    out = tmp_path / "follow.out"
+    with out.open("w") as stdout:
+        follower = subprocess.Popen(
+            [*command, "--follow"], env=env, stdout=stdout, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            # it has joined the group once an alert published now reaches it
+            deadline = time.monotonic() + 120
+            while not out.read_text():
+                assert follower.poll() is None, follower.stderr.read() if follower.stderr else ""
+                assert time.monotonic() < deadline, "the follower printed nothing"
+                asyncio.run(publish_alerts(settings, alerts[:1]))
+                time.sleep(1.0)
+            asyncio.run(publish_alerts(settings, alerts))
+            while len(out.read_text().splitlines()) < len(alerts):
+                assert time.monotonic() < deadline, out.read_text()
+                time.sleep(0.1)
+            follower.send_signal(signal.SIGTERM)  # within a second of the last print
+            assert follower.wait(timeout=60) == 0
+        finally:
+            if follower.poll() is None:
+                follower.kill()
+    printed = {json.loads(line)["alert_id"] for line in out.read_text().splitlines()}
+    assert printed == {a.alert_id for a in alerts}
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == ""
+
+
+def test_a_subscriber_stopped_from_another_task_ends_its_iteration(
+    kafka_bootstrap: str, tmp_path: Path, seed, dev_items
+) -> None:
+    """stop() while the iteration waits for records ends it (no ConsumerStoppedError), and an
+    iteration that reaches the end of a follow=False read closes the consumer it opened."""
+    alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
+    settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
+
+    async def scenario() -> tuple[int, bool, int]:
+        await publish_alerts(settings, alerts)
+        waiting = AlertSubscriber(settings, from_beginning=True)  # follow: waits at the end
+        got: list[Alert] = []
+
+        async def drain() -> None:
+            async for alert in waiting:
+                got.append(alert)
+
+        task = asyncio.create_task(drain())
+        while len(got) < len(alerts):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # in getmany now, waiting for more
+        await waiting.stop()
+        await asyncio.wait_for(task, 10)  # ends, does not raise
+        reader = AlertSubscriber(settings, follow=False, from_beginning=True)
+        count = len([a async for a in reader])
+        return len(got), reader.consumer._closed, count
+
+    got, closed, count = asyncio.run(asyncio.wait_for(scenario(), 90))
+    assert got == count == len(alerts)
+    assert closed

@@ -287,13 +287,17 @@ async def test_a_dyad_held_by_another_worker_is_forwarded_once(tmp_path, monkeyp
         status, body = await _get(client, "/relationships/in-ca")
         assert (status, body) == (200, {"from": "peer", "path": "/relationships/in-ca"})
         assert seen[-1][views.FORWARDED_HEADER] == str(app.conf.canonical_url)
+        # hop-by-hop headers of the client's request are not passed on to the owner
+        response = await client.get("/relationships/CA-IN", data=b"hello", chunked=True)
+        assert response.status == 200 and "Transfer-Encoding" not in seen[-1]
+        assert (await _get(client, "/relationships/CA-IN"))[0] == 200
         # a request another worker forwarded here is not forwarded again (no ping-pong)
         response = await client.get(
             "/relationships/CA-IN", headers={views.FORWARDED_HEADER: "http://127.0.0.1:1"}
         )
         body = json.loads(await response.read())
         assert response.status == 503 and "rebalancing" in body["error"], body
-        assert "Retry-After" in response.headers and len(seen) == 1
+        assert "Retry-After" in response.headers and len(seen) == 3
 
 
 async def test_an_owner_that_does_not_answer_in_time_is_503(tmp_path, monkeypatch, peer):
@@ -308,9 +312,16 @@ async def test_an_owner_that_does_not_answer_in_time_is_503(tmp_path, monkeypatc
         assert url.split("//")[1] in body["error"]
 
 
-async def test_a_dyad_this_worker_holds_is_answered_here(tmp_path, monkeypatch):
+async def test_a_dyad_this_worker_holds_is_answered_here_once_recovered(tmp_path, monkeypatch):
     app = create_app(Settings(data_dir=tmp_path))
     _owned_by(monkeypatch, app, str(app.conf.canonical_url))
+    monkeypatch.setattr(app.consumer, "assignment", lambda: {TP("x", 0)})
     async with TestClient(TestServer(app.web.web_app)) as client:
+        # recovering: its table may not hold the dyad yet, which must not read as "unknown"
+        response = await client.get("/relationships/CA-IN")
+        body = json.loads(await response.read())
+        assert response.status == 503 and "recovering" in body["error"], body
+        assert response.headers["Retry-After"] == "2"
+        app.tables.recovery.completed.set()
         status, body = await _get(client, "/relationships/CA-IN")
         assert status == 404 and "CA-IN" in body["error"]

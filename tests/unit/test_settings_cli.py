@@ -53,7 +53,10 @@ CASES = [
     (["deadletters", "--bootstrap", "", "list"], {}, "is empty"),
     (["replay", "--bootstrap", ""], {}, "is empty"),
     (["publish", "x.jsonl", "--bootstrap", ""], {}, "is empty"),
-    (["state", "CA-IN", "--url", ""], {}, "is empty"),
+    (["state", "CA-IN", "--url", ""], {}, "is not a worker's URL"),
+    (["state", "CA-IN", "--url", "http://"], {}, "is not a worker's URL"),
+    (["state", "CA-IN", "--url", "ftp://127.0.0.1:9"], {}, "is not a worker's URL"),
+    (["replay", "--bootstrap", "127.0.0.1:9", "--url", "127.0.0.1:6066"], {}, "worker's URL"),
 ]
 
 
