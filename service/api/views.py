@@ -16,9 +16,10 @@
 ``GET /relationships/{dyad}[?as_of=ISO-8601]``
     200 ``RelationshipState`` (the same bytes as ``state --json``); ``as_of`` folds the dyad's
     observation log up to that event time. 400 for a bad dyad or time, 404 for a dyad this service
-    has never seen. A dyad whose table partition lives on another worker is routed there through
-    Faust's router (``canonical_url`` of each worker); 503 with ``Retry-After`` while this worker
-    does not know that worker yet (starting, rebalancing) or that worker does not answer.
+    has never seen. A dyad whose table partition lives on another worker is forwarded there once
+    (the owner from Faust's router, by ``canonical_url``); 503 with ``Retry-After`` while this
+    worker does not know that worker yet (starting, rebalancing), holds the dyad but is still
+    recovering its tables, or when that worker does not answer (see ``_routed``).
 ``GET /relationships/{dyad}/commitments/{commitment_id}[?as_of=]``
     200 ``Commitment`` (with its status history and evidence); 404 for an unknown dyad or id.
 ``GET /alerts[?dyad=&kind=&since=&limit=]``
@@ -83,8 +84,9 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
-#: Retry-After (seconds) of a 503 given while this worker does not know a key's owner yet.
-_RETRY_STARTING_SECONDS = 2
+#: Retry-After (seconds) of a 503 for a passing state of the group: this worker does not know a
+#: key's owner yet, is still recovering its tables, or got a request forwarded in a rebalance.
+_RETRY_SOON_SECONDS = 2
 
 FORWARDED_HEADER = "X-Bilateral-Monitor-Forwarded-By"
 """Header a worker adds (its own URL) when it forwards a request to the worker holding the key."""
@@ -203,7 +205,7 @@ async def _routed(
             503,
             f"this worker does not know yet which worker holds {name} (it is starting or "
             f"rebalancing: {type(exc).__name__}); retry in a few seconds",
-            retry_after=_RETRY_STARTING_SECONDS,
+            retry_after=_RETRY_SOON_SECONDS,
         )
     own = str(monitor.app.conf.canonical_url)
     if _ident(owner) == _ident(own):
@@ -213,7 +215,7 @@ async def _routed(
                 503,
                 f"this worker holds {name} but is still recovering its tables from their "
                 f"changelogs (the group rebalanced); retry in a few seconds",
-                retry_after=_RETRY_STARTING_SECONDS,
+                retry_after=_RETRY_SOON_SECONDS,
             )
         return None
     sender = request.headers.get(FORWARDED_HEADER)
@@ -223,7 +225,7 @@ async def _routed(
             503,
             f"{name} was forwarded here by {sender[:100]}, but this worker sees {owner} holding "
             f"it: the group is rebalancing; retry in a few seconds",
-            retry_after=_RETRY_STARTING_SECONDS,
+            retry_after=_RETRY_SOON_SECONDS,
         )
     host, port = _ident(owner)
     target = request.url.with_host(host).with_port(port)
