@@ -47,6 +47,25 @@ async def publish_alerts(settings, alerts) -> None:
         await producer.stop()
 
 
+def cli_reader(settings, group: str) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `alerts --group GROUP --json` on ``settings``'
+    broker and topics (add ``--follow`` to subscribe)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_MONITOR_")}
+    env["BILATERAL_MONITOR_TOPIC_PREFIX"] = settings.topic_prefix
+    command = [sys.executable, "-m", "service", "alerts", "--bootstrap", settings.bootstrap]
+    return [*command, "--group", group, "--json"], env
+
+
+def read_group(settings, group: str) -> list[str]:
+    """The alert ids one `alerts --group GROUP --json` (no --follow) prints; asserts exit 0."""
+    command, env = cli_reader(settings, group)
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line)["alert_id"] for line in done.stdout.splitlines()]
+
+
 def embedded_alerts(data_dir: Path, items: list) -> list:
     with EmbeddedRuntime(data_dir) as runtime:
         runtime.ingest(items)
@@ -108,23 +127,11 @@ def test_the_cli_reader_with_a_group_prints_only_what_is_new(
     alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
     settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
     half = len(alerts) // 2
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_MONITOR_")}
-    env["BILATERAL_MONITOR_TOPIC_PREFIX"] = settings.topic_prefix
-
-    def read() -> list[str]:
-        command = [sys.executable, "-m", "service", "alerts", "--bootstrap", kafka_bootstrap]
-        command += ["--group", "cli-readers", "--json"]
-        done = subprocess.run(
-            command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
-        )
-        assert done.returncode == 0, done.stderr
-        return [json.loads(line)["alert_id"] for line in done.stdout.splitlines()]
-
     asyncio.run(publish_alerts(settings, alerts[:half]))
-    assert sorted(read()) == sorted(a.alert_id for a in alerts[:half])
+    assert sorted(read_group(settings, "cli-readers")) == sorted(a.alert_id for a in alerts[:half])
     asyncio.run(publish_alerts(settings, alerts[half:]))
-    assert sorted(read()) == sorted(a.alert_id for a in alerts[half:])
-    assert read() == []
+    assert sorted(read_group(settings, "cli-readers")) == sorted(a.alert_id for a in alerts[half:])
+    assert read_group(settings, "cli-readers") == []
 
 
 def test_stop_ends_an_iteration_in_progress(
@@ -189,11 +196,8 @@ def test_the_cli_reader_stopped_by_sigterm_commits_what_it_printed(
     of alerts uncommitted)."""
     alerts = embedded_alerts(tmp_path / "embedded", [seed, *dev_items])
     settings = unique_settings(kafka_bootstrap, tmp_path / "kafka")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BILATERAL_MONITOR_")}
-    env["BILATERAL_MONITOR_TOPIC_PREFIX"] = settings.topic_prefix
     asyncio.run(ensure_topics(settings))
-    command = [sys.executable, "-m", "service", "alerts", "--bootstrap", kafka_bootstrap]
-    command += ["--group", "sigterm-readers", "--json"]
+    command, env = cli_reader(settings, "sigterm-readers")
     out = tmp_path / "follow.out"
     with out.open("w") as stdout:
         follower = subprocess.Popen(
@@ -218,9 +222,7 @@ def test_the_cli_reader_stopped_by_sigterm_commits_what_it_printed(
                 follower.kill()
     printed = {json.loads(line)["alert_id"] for line in out.read_text().splitlines()}
     assert printed == {a.alert_id for a in alerts}
-    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0, again.stderr
-    assert again.stdout == ""
+    assert read_group(settings, "sigterm-readers") == []
 
 
 def test_a_subscriber_stopped_from_another_task_ends_its_iteration(
