@@ -9,6 +9,7 @@ from schemas.codec import DecodeError, decode_event, encode
 from schemas.common import (
     AlertKind,
     CommitmentStatus,
+    Direction,
     Due,
     DueKind,
     Severity,
@@ -45,6 +46,7 @@ __all__ = [
     "CommitmentStatus",
     "DeadLetter",
     "DecodeError",
+    "Direction",
     "Due",
     "DueKind",
     "Engagement",

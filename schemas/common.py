@@ -14,6 +14,7 @@ __all__ = [
     "AlertKind",
     "CommitmentStatus",
     "CountryCode",
+    "Direction",
     "Dyad",
     "Frozen",
     "Severity",
@@ -113,6 +114,18 @@ class CommitmentStatus(StrEnum):
     POSTPONED = "postponed"
     REVERSED = "reversed"
     LAPSED = "lapsed"
+
+
+class Direction(StrEnum):
+    """What a commitment does to the relationship (DESIGN.md, "Commitments").
+
+    ``cooperative``: it brings the two countries closer (an agreement, a visit, talks, restored
+    services); ``restrictive``: a measure one government takes against the other (tariffs, bans,
+    export controls, sanctions, expulsions, suspended services).
+    """
+
+    COOPERATIVE = "cooperative"
+    RESTRICTIVE = "restrictive"
 
 
 class Topic(StrEnum):

@@ -7,7 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from schemas.common import CommitmentStatus, CountryCode, Due, Dyad, Frozen, Topic, UtcDatetime
+from schemas.common import (
+    CommitmentStatus,
+    CountryCode,
+    Direction,
+    Due,
+    Dyad,
+    Frozen,
+    Topic,
+    UtcDatetime,
+)
 from schemas.events import SourceKind
 
 __all__ = [
@@ -37,12 +46,17 @@ class CommitmentKind(StrEnum):
 
     ``visit``: a visit or trip by a leader or official; ``agreement``: a document to be signed (an
     agreement, treaty, MoU, deal); ``talks``: negotiations or a dialogue to hold or continue;
-    ``action``: anything else one or both sides will do.
+    ``measure``: a step one government takes toward the other that it can later suspend or lift
+    (tariffs, import bans, export controls, visa services suspended, diplomats expelled or
+    recalled, sanctions, border controls): announced is ``agreed``, in effect ``in_progress``,
+    suspended ``paused``, lifted or revoked ``reversed``; ``action``: anything else one or both
+    sides will do.
     """
 
     VISIT = "visit"
     AGREEMENT = "agreement"
     TALKS = "talks"
+    MEASURE = "measure"
     ACTION = "action"
 
 
@@ -68,9 +82,12 @@ class CommitmentObservation(Frozen):
     ``observation_id`` is deterministic (``{event_id}#{n}``, n the mention index), so re-extracting
     an event yields the same ids and the projection ignores what it has seen. ``signal`` is the
     status the sentence asserts; ``denies`` a status it explicitly denies ("denying reports that
-    the visit had been postponed"). ``key_terms`` are normalised content words used to recognise
-    the same commitment in other words (domain.identity). ``may_create`` is false for mentions that
-    can only update a commitment already known (a visit reported as having taken place).
+    the visit had been postponed"). ``direction`` says whether the commitment brings the two
+    countries closer (``cooperative``, the default, which is also what a record written before the
+    field existed means) or is a measure against the other (``restrictive``). ``key_terms`` are
+    normalised content words used to recognise the same commitment in other words
+    (domain.identity). ``may_create`` is false for mentions that can only update a commitment
+    already known (a visit reported as having taken place).
     ``confidence`` is the extractor's confidence in this one mention, 0..1.
     """
 
@@ -80,6 +97,7 @@ class CommitmentObservation(Frozen):
     dyad: Dyad
     event_time: UtcDatetime
     kind: CommitmentKind
+    direction: Direction = Direction.COOPERATIVE
     title: Annotated[str, Field(min_length=1, max_length=300)]
     key_terms: list[str]
     parties: list[CountryCode]

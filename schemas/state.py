@@ -6,7 +6,16 @@ from typing import Annotated
 
 from pydantic import Field
 
-from schemas.common import CommitmentStatus, CountryCode, Due, Dyad, Frozen, Topic, UtcDatetime
+from schemas.common import (
+    CommitmentStatus,
+    CountryCode,
+    Direction,
+    Due,
+    Dyad,
+    Frozen,
+    Topic,
+    UtcDatetime,
+)
 from schemas.observations import CommitmentKind, Evidence
 
 __all__ = ["Commitment", "Engagement", "RelationshipState", "StatusChange"]
@@ -26,13 +35,21 @@ class Commitment(Frozen):
     """Something one or both countries said they will do, as it now stands.
 
     ``id`` is stable across articles; ``evidence`` holds every supporting sentence in event-time
-    order; ``confidence`` (0..1) combines the evidence (domain.confidence); ``first_seen`` and
+    order; ``direction`` is that of the observations it was built from (only observations of the
+    same direction are folded into one commitment, so it is the creating observation's);
+    ``confidence`` (0..1) combines the evidence (domain.confidence); ``first_seen`` and
     ``last_seen`` are event times (UTC).
     """
 
     id: str
     dyad: Dyad
     kind: CommitmentKind
+    direction: Direction = Field(
+        default=Direction.COOPERATIVE,
+        description=(
+            "cooperative (brings the two closer) or restrictive (a measure against the other)"
+        ),
+    )
     title: str
     parties: list[CountryCode]
     topics: list[Topic]

@@ -231,6 +231,7 @@ class DyadProjection:
             id=cid,
             dyad=self.dyad,
             kind=obs.kind,
+            direction=obs.direction,
             title=obs.title,
             parties=sorted(set(obs.parties)),
             topics=sorted(set(obs.topics), key=_TOPIC_ORDER.__getitem__),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from schemas.common import CommitmentStatus, Due, DueKind, Topic
+from schemas.common import CommitmentStatus, Direction, Due, DueKind, Topic
 from schemas.events import SourceKind
 from schemas.observations import (
     Attribution,
@@ -41,6 +41,7 @@ def obs(
     n: int = 0,
     source: str = "Wire",
     kind: CommitmentKind = CommitmentKind.ACTION,
+    direction: Direction = Direction.COOPERATIVE,
     dyad: str = "CA-IN",
     due: tuple[str | None, str, DueKind] | None = None,
     denies: CommitmentStatus | None = None,
@@ -56,6 +57,7 @@ def obs(
         dyad=dyad,
         event_time=when,
         kind=kind,
+        direction=direction,
         title=" ".join(terms),
         key_terms=terms,
         parties=dyad.split("-"),

@@ -1,0 +1,64 @@
+"""Measures and the direction of commitments: schema, identity, severities, needs_attention."""
+
+from __future__ import annotations
+
+import json
+
+from schemas.codec import decode_alert, decode_observation, encode
+from schemas.common import CommitmentStatus, Direction
+from schemas.observations import CommitmentKind, CommitmentObservation
+from schemas.state import Commitment
+from service.domain.projection import DyadProjection, project
+from tests.unit.factories import obs
+
+S = CommitmentStatus
+D = Direction
+M = CommitmentKind.MEASURE
+R = D.RESTRICTIVE
+
+TARIFF = ["tariff", "steel"]
+
+
+def tariff(event_id: str, day: str, signal: CommitmentStatus, **kw) -> CommitmentObservation:
+    kw.setdefault("kind", M)
+    kw.setdefault("direction", R)
+    return obs(event_id, day, signal, TARIFF, **kw)
+
+
+def commitment_of(*log) -> Commitment:
+    states, _ = project(log)
+    (c,) = states["CA-IN"].commitments
+    return c
+
+
+def with_status(c: Commitment, status: CommitmentStatus, *, contested: bool = False) -> Commitment:
+    return c.model_copy(update={"status": status, "contested": contested})
+
+
+# -- schema ----------------------------------------------------------------------------------
+
+
+def test_commitment_takes_kind_and_direction_from_its_creating_observation():
+    c = commitment_of(tariff("e1", "2026-01-01", S.AGREED))
+    assert (c.kind, c.direction) == (M, R)
+    plain = commitment_of(obs("e1", "2026-01-01", S.AGREED, ["work", "plan"]))
+    assert (plain.kind, plain.direction) == (CommitmentKind.ACTION, D.COOPERATIVE)
+
+
+def test_old_observation_json_without_direction_decodes_as_cooperative():
+    data = json.loads(encode(tariff("e1", "2026-01-01", S.AGREED)))
+    assert data.pop("direction") == "restrictive"
+    decoded = decode_observation(json.dumps(data))
+    assert decoded.direction is D.COOPERATIVE and decoded.kind is M
+
+
+def test_old_alert_and_stored_state_without_direction_decode_as_cooperative():
+    proj = DyadProjection("CA-IN")
+    (alert,) = proj.apply(obs("e1", "2026-01-01", S.AGREED, ["work", "plan"]))
+    data = json.loads(encode(alert))
+    del data["commitment"]["direction"]
+    assert decode_alert(json.dumps(data)) == alert
+    stored = proj.to_dict()
+    for c in stored["commitments"]:
+        del c["direction"]
+    assert DyadProjection.from_dict(stored).snapshot() == proj.snapshot()
