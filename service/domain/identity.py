@@ -1,8 +1,9 @@
 """Commitment identity: is this observation a new mention of a commitment already known?
 
-Two mentions are the same commitment when they belong to the same dyad, their kinds are
-compatible (``visit`` only with ``visit``; ``agreement``, ``talks`` and ``action`` with each
-other, since talks on a subject lead to an agreement on it) and they share enough key terms:
+Two mentions are the same commitment when they belong to the same dyad, have the same direction
+(cooperative or restrictive), their kinds are compatible (``visit`` only with ``visit``,
+``measure`` only with ``measure``; ``agreement``, ``talks`` and ``action`` with each other, since
+talks on a subject lead to an agreement on it) and they share enough key terms:
 
 ``similarity = 0.75 * term_score + 0.25 * topic_jaccard``
 
@@ -45,9 +46,11 @@ WEAK_TERM_WEIGHT = 0.5
 
 
 def compatible(a: CommitmentKind, b: CommitmentKind) -> bool:
-    """True when commitments of kinds ``a`` and ``b`` can be the same commitment."""
-    if CommitmentKind.VISIT in (a, b):
-        return a == b
+    """True when commitments of kinds ``a`` and ``b`` can be the same commitment: a visit only
+    with a visit, a measure only with a measure, any other two kinds with each other."""
+    for only_itself in (CommitmentKind.VISIT, CommitmentKind.MEASURE):
+        if only_itself in (a, b):
+            return a == b
     return True
 
 
@@ -122,10 +125,14 @@ def _different_forms(a: Iterable[str], b: Iterable[str]) -> bool:
 def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
     """How alike an observation and a commitment are, 0..1 (module docstring for the formula).
 
-    0.0 for another dyad or an incompatible kind. Two visits are alike when :func:`same_visit`
-    holds: ``TERM_WEIGHT + TOPIC_WEIGHT * topic_jaccard``, else 0.0.
+    0.0 for another dyad, another direction or an incompatible kind. Two visits are alike when
+    :func:`same_visit` holds: ``TERM_WEIGHT + TOPIC_WEIGHT * topic_jaccard``, else 0.0.
     """
-    if obs.dyad != commitment.dyad or not compatible(obs.kind, commitment.kind):
+    if (
+        obs.dyad != commitment.dyad
+        or obs.direction != commitment.direction
+        or not compatible(obs.kind, commitment.kind)
+    ):
         return 0.0
     if obs.kind is CommitmentKind.VISIT:
         if not same_visit(obs.key_terms, commitment.key_terms):
@@ -143,9 +150,9 @@ def similarity(obs: CommitmentObservation, commitment: Commitment) -> float:
 def match(obs: CommitmentObservation, commitments: Sequence[Commitment]) -> Commitment | None:
     """The existing commitment ``obs`` is a mention of, or None when it is a new one.
 
-    Picks the most similar commitment of the same dyad and a compatible kind whose similarity is
-    at least :data:`MATCH_THRESHOLD`; ties go to the earliest ``first_seen``, then the smallest
-    ``id``, so the result does not depend on the order of ``commitments``.
+    Picks the most similar commitment of the same dyad and direction and a compatible kind whose
+    similarity is at least :data:`MATCH_THRESHOLD`; ties go to the earliest ``first_seen``, then
+    the smallest ``id``, so the result does not depend on the order of ``commitments``.
     """
     best: Commitment | None = None
     best_key: tuple[float, float, str] | None = None

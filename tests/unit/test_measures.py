@@ -8,6 +8,7 @@ from schemas.codec import decode_alert, decode_observation, encode
 from schemas.common import CommitmentStatus, Direction
 from schemas.observations import CommitmentKind, CommitmentObservation
 from schemas.state import Commitment
+from service.domain.identity import compatible, match, similarity
 from service.domain.projection import DyadProjection, project
 from tests.unit.factories import obs
 
@@ -62,3 +63,25 @@ def test_old_alert_and_stored_state_without_direction_decode_as_cooperative():
     for c in stored["commitments"]:
         del c["direction"]
     assert DyadProjection.from_dict(stored).snapshot() == proj.snapshot()
+
+
+# -- identity --------------------------------------------------------------------------------
+
+
+def test_a_measure_is_compatible_only_with_a_measure():
+    assert compatible(M, M)
+    for other in CommitmentKind:
+        if other is not M:
+            assert not compatible(M, other) and not compatible(other, M)
+
+
+def test_same_words_of_another_kind_or_direction_are_another_commitment():
+    measure = commitment_of(tariff("e1", "2026-01-01", S.AGREED))
+    assert similarity(tariff("e2", "2026-01-02", S.IN_PROGRESS), measure) > 0
+    as_action = tariff("e2", "2026-01-02", S.AGREED, kind=CommitmentKind.ACTION)
+    cooperative = tariff("e3", "2026-01-02", S.AGREED, direction=D.COOPERATIVE)
+    for other in (as_action, cooperative):
+        assert similarity(other, measure) == 0.0
+        assert match(other, [measure]) is None
+    states, _ = project([tariff("e1", "2026-01-01", S.AGREED), as_action, cooperative])
+    assert len(states["CA-IN"].commitments) == 3
