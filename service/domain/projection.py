@@ -124,7 +124,8 @@ class DyadProjection:
 
         First the deadlines approaching at the *old* clock are judged, now that every event up to
         it has been applied (so an event that reschedules a commitment at the same instant is
-        taken into account); then commitments whose due window ended before ``at`` lapse.
+        taken into account); then commitments whose due window ended before ``at`` lapse (those
+        that :func:`rules.lapses`; the others simply stop being judged).
         """
         if self.clock is not None and at <= self.clock:
             return []
@@ -136,7 +137,9 @@ class DyadProjection:
             c = self.commitments[cid]
             assert c.due is not None
             moment = rules.deadline_moment(c.due)
-            if at >= moment:
+            if at >= moment and not rules.lapses(c):
+                self._binding.discard(cid)  # a restrictive measure stands past its date
+            elif at >= moment:
                 lapsed = c.model_copy(
                     update={
                         "status": CommitmentStatus.LAPSED,

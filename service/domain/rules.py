@@ -5,6 +5,13 @@ agreed < in_progress < fulfilled that a restatement never walks back, and *inter
 postponed, reversed) that apply from any open status. A commitment is "open" until fulfilled,
 reversed or lapsed. The alert kinds and severities are those of DESIGN.md ("Alerts").
 
+Severity follows what a change means for the relationship (:func:`severity`). A cooperative
+commitment: reversed is critical, paused or postponed a warning, anything else info. A restrictive
+measure: planned, announced, in effect or carried out is a warning (the relationship worsens);
+paused, postponed or lifted (``reversed``) is info (it eases). A restrictive measure's due date is
+when it takes effect: its approach is a warning, and its passing is no evidence that the measure was
+dropped, so a restrictive commitment never lapses by the clock (:func:`lapses`).
+
 Nothing here reads a clock: every time comes from an event (its event time) or a ClockTick.
 """
 
@@ -16,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from schemas.alerts import Alert
-from schemas.common import AlertKind, CommitmentStatus, Due, DueKind, Severity
-from schemas.observations import CommitmentObservation, Evidence
+from schemas.common import AlertKind, CommitmentStatus, Direction, Due, DueKind, Severity
+from schemas.observations import CommitmentKind, CommitmentObservation, Evidence
 from schemas.state import Commitment
 
 S = CommitmentStatus
@@ -118,9 +125,19 @@ def approach_range(due: Due) -> tuple[datetime, datetime]:
 
 
 def is_binding(commitment: Commitment) -> bool:
-    """Whether a clock can make ``commitment`` late: it is open and has a window or deadline."""
+    """Whether the clock judges ``commitment``'s due date: it is open and has a window or
+    deadline (``deadline_approaching`` fires for it; it lapses if :func:`lapses` too)."""
     due = commitment.due
     return due is not None and due.kind != DueKind.UNTIL and commitment.status not in CLOSED
+
+
+def lapses(commitment: Commitment) -> bool:
+    """Whether ``commitment`` lapses when its due window passes: a binding cooperative one.
+
+    A restrictive measure does not: its due date is when it takes effect, and one not reported
+    lifted is presumed to stand.
+    """
+    return is_binding(commitment) and commitment.direction is Direction.COOPERATIVE
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -166,29 +183,75 @@ Rule = Callable[
 ]
 
 _STATUS_SEVERITY = {S.PAUSED: Severity.WARNING, S.POSTPONED: Severity.WARNING}
+RESTRICTIVE_WARNING = frozenset(
+    {S.PROPOSED, S.UNDER_DISCUSSION, S.AGREED, S.IN_PROGRESS, S.FULFILLED}
+)
+"""Statuses of a restrictive commitment that make a warning; the others (an easing) are info."""
+
+MEASURE_WORDS: dict[CommitmentStatus, str] = {
+    S.PROPOSED: "planned",
+    S.UNDER_DISCUSSION: "under discussion",
+    S.AGREED: "announced",
+    S.IN_PROGRESS: "in effect",
+    S.FULFILLED: "carried out",
+    S.PAUSED: "suspended",
+    S.POSTPONED: "postponed",
+    S.REVERSED: "lifted",
+    S.LAPSED: "lapsed",
+}
+"""How alert reasons name the status of a measure."""
+
+
+def severity(commitment: Commitment) -> Severity:
+    """Severity of a ``new``, ``status_changed`` or ``reversed`` alert about ``commitment`` as it
+    now stands (module docstring): it depends on its direction and status only."""
+    status = commitment.status
+    if commitment.direction is Direction.RESTRICTIVE:
+        return Severity.WARNING if status in RESTRICTIVE_WARNING else Severity.INFO
+    if status == S.REVERSED:
+        return Severity.CRITICAL
+    return _STATUS_SEVERITY.get(status, Severity.INFO)
 
 
 def _source(obs: CommitmentObservation) -> str:
     return f"{obs.evidence.source} ({obs.evidence.attribution})"
 
 
+def _is_measure(commitment: Commitment) -> bool:
+    return commitment.kind is CommitmentKind.MEASURE
+
+
+def _word(commitment: Commitment, status: CommitmentStatus) -> str:
+    """The status as a reason says it: a measure's in its own words, else the status value."""
+    return MEASURE_WORDS[status] if _is_measure(commitment) else status.value
+
+
+def _plain(commitment: Commitment) -> bool:
+    """A cooperative commitment that is not a measure: reasons keep their long-standing words."""
+    return commitment.direction is Direction.COOPERATIVE and not _is_measure(commitment)
+
+
 def new_commitment(
     prev: Commitment | None, new: Commitment, obs: CommitmentObservation, verdict: Verdict | None
 ) -> Alert | None:
-    """``commitment.new`` when an observation creates a commitment (info; warning if paused)."""
+    """``commitment.new`` when an observation creates a commitment (severity: :func:`severity`;
+    a restrictive measure imposed is a warning)."""
     if prev is not None:
         return None
-    severity = (
-        Severity.CRITICAL
-        if new.status == S.REVERSED
-        else _STATUS_SEVERITY.get(new.status, Severity.INFO)
-    )
+    if _plain(new):
+        reason = f"New {new.status.value} commitment: {new.title}, reported by {_source(obs)}."
+    else:
+        noun = "measure" if _is_measure(new) else "commitment"
+        reason = (
+            f"New {new.direction.value} {noun} ({_word(new, new.status)}): {new.title}, "
+            f"reported by {_source(obs)}."
+        )
     return _alert(
         AlertKind.NEW,
-        severity,
+        severity(new),
         new,
         trigger=obs.observation_id,
-        reason=f"New {new.status.value} commitment: {new.title}, reported by {_source(obs)}.",
+        reason=reason,
         event_time=obs.event_time,
         evidence=obs.evidence,
     )
@@ -197,15 +260,24 @@ def new_commitment(
 def reversed_commitment(
     prev: Commitment | None, new: Commitment, obs: CommitmentObservation, verdict: Verdict | None
 ) -> Alert | None:
-    """``commitment.reversed`` (critical) when a known commitment is withdrawn or cancelled."""
+    """``commitment.reversed`` when a known commitment is withdrawn or cancelled (critical) or a
+    restrictive measure is lifted (info)."""
     if prev is None or verdict is None or not verdict.changed or new.status != S.REVERSED:
         return None
+    if _is_measure(new):
+        done = "lifted" if new.direction is Direction.RESTRICTIVE else "revoked"
+        reason = (
+            f"Measure {done} (was {_word(new, prev.status)}): {new.title}, "
+            f"reported by {_source(obs)}."
+        )
+    else:
+        reason = f"Reversed (was {prev.status.value}): {new.title}, reported by {_source(obs)}."
     return _alert(
         AlertKind.REVERSED,
-        Severity.CRITICAL,
+        severity(new),
         new,
         trigger=obs.observation_id,
-        reason=f"Reversed (was {prev.status.value}): {new.title}, reported by {_source(obs)}.",
+        reason=reason,
         event_time=obs.event_time,
         evidence=obs.evidence,
         previous=prev.status,
@@ -215,17 +287,19 @@ def reversed_commitment(
 def status_changed(
     prev: Commitment | None, new: Commitment, obs: CommitmentObservation, verdict: Verdict | None
 ) -> Alert | None:
-    """``commitment.status_changed`` with ``previous_status``; warning for paused/postponed."""
+    """``commitment.status_changed`` with ``previous_status``; severity :func:`severity`
+    (cooperative: warning for paused/postponed; restrictive: warning once back in force)."""
     if prev is None or verdict is None or not verdict.changed or new.status == S.REVERSED:
         return None
+    change = f"{_word(new, prev.status)} -> {_word(new, new.status)}"
+    if _is_measure(new):
+        change = f"Measure {change}"
     return _alert(
         AlertKind.STATUS_CHANGED,
-        _STATUS_SEVERITY.get(new.status, Severity.INFO),
+        severity(new),
         new,
         trigger=obs.observation_id,
-        reason=(
-            f"{prev.status.value} -> {new.status.value}: {new.title}, reported by {_source(obs)}."
-        ),
+        reason=f"{change}: {new.title}, reported by {_source(obs)}.",
         event_time=obs.event_time,
         evidence=obs.evidence,
         previous=prev.status,
@@ -240,14 +314,17 @@ def contradicted(
         return None
     set_by = prev.status_history[-1].evidence if prev.status_history else None
     earlier = f"{set_by.source}" if set_by else "an earlier report"
-    claim = f"denies it is {obs.denies.value}" if obs.denies else f"says {obs.signal.value}"
+    claim = (
+        f"denies it is {_word(new, obs.denies)}" if obs.denies else f"says {_word(new, obs.signal)}"
+    )
+    subject = f"the measure {new.title}" if _is_measure(new) else new.title
     return _alert(
         AlertKind.CONTRADICTED,
         Severity.WARNING,
         new,
         trigger=obs.observation_id,
         reason=(
-            f"Sources disagree on {new.title}: {earlier} reported {prev.status.value}, "
+            f"Sources disagree on {subject}: {earlier} reported {_word(new, prev.status)}, "
             f"{_source(obs)} {claim}."
         ),
         event_time=obs.event_time,
@@ -266,16 +343,19 @@ OBSERVATION_RULES: tuple[Rule, ...] = (
 
 
 def deadline_missed(prev: Commitment, new: Commitment) -> Alert:
-    """``commitment.deadline_missed`` (warning): the due window passed with no fulfilment."""
+    """``commitment.deadline_missed`` (warning): the due window passed with no fulfilment.
+
+    Only for commitments that :func:`lapses` (never a restrictive measure)."""
     assert new.due is not None
     moment = deadline_moment(new.due)
+    subject = f"the measure {new.title}" if _is_measure(new) else new.title
     return _alert(
         AlertKind.DEADLINE_MISSED,
         Severity.WARNING,
         new,
         trigger=new.due.end.isoformat(),
         reason=(
-            f"Due by {new.due.end.isoformat()} and still {prev.status.value}: {new.title} "
+            f"Due by {new.due.end.isoformat()} and still {_word(new, prev.status)}: {subject} "
             f"has lapsed."
         ),
         event_time=moment,
@@ -285,7 +365,8 @@ def deadline_missed(prev: Commitment, new: Commitment) -> Alert:
 
 
 def deadline_approaching(commitment: Commitment, at: datetime) -> Alert:
-    """``commitment.deadline_approaching`` (info), stamped with the clock time ``at``."""
+    """``commitment.deadline_approaching``, stamped with the clock time ``at``: info, or a warning
+    for a restrictive measure (it is about to take effect)."""
     assert commitment.due is not None
     due = commitment.due
     when = (
@@ -293,12 +374,14 @@ def deadline_approaching(commitment: Commitment, at: datetime) -> Alert:
         if due.kind == DueKind.WINDOW and due.start
         else f"by {due.end.isoformat()}"
     )
+    restrictive = commitment.direction is Direction.RESTRICTIVE
+    subject = f"the measure {commitment.title}" if _is_measure(commitment) else commitment.title
     return _alert(
         AlertKind.DEADLINE_APPROACHING,
-        Severity.INFO,
+        Severity.WARNING if restrictive else Severity.INFO,
         commitment,
         trigger="approaching:" + due.end.isoformat(),
-        reason=f"Due {when} and still {commitment.status.value}: {commitment.title}.",
+        reason=f"Due {when} and still {_word(commitment, commitment.status)}: {subject}.",
         event_time=at,
         evidence=None,
     )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from schemas.codec import decode_alert, decode_observation, encode
-from schemas.common import CommitmentStatus, Direction
-from schemas.observations import CommitmentKind, CommitmentObservation
+from schemas.common import AlertKind, CommitmentStatus, Direction, DueKind, Severity
+from schemas.observations import ClockTick, CommitmentKind, CommitmentObservation
 from schemas.state import Commitment
+from service.domain import rules
 from service.domain.identity import compatible, match, similarity
 from service.domain.projection import DyadProjection, project
-from tests.unit.factories import obs
+from tests.unit.factories import at, obs
 
 S = CommitmentStatus
 D = Direction
@@ -85,3 +88,105 @@ def test_same_words_of_another_kind_or_direction_are_another_commitment():
         assert match(other, [measure]) is None
     states, _ = project([tariff("e1", "2026-01-01", S.AGREED), as_action, cooperative])
     assert len(states["CA-IN"].commitments) == 3
+
+
+# -- alert severities ------------------------------------------------------------------------
+
+
+def test_restrictive_measure_imposed_is_a_new_warning():
+    _, alerts = project([tariff("e1", "2026-01-01", S.AGREED)])
+    (alert,) = alerts
+    assert (alert.kind, alert.severity) == (AlertKind.NEW, Severity.WARNING)
+    assert alert.reason.startswith("New restrictive measure (announced): tariff steel")
+
+
+def test_restrictive_measure_lifecycle_warns_while_in_force_and_informs_when_it_eases():
+    _, alerts = project(
+        [
+            tariff("e1", "2026-01-01", S.AGREED),
+            tariff("e2", "2026-02-01", S.IN_PROGRESS),
+            tariff("e3", "2026-03-01", S.PAUSED),
+            tariff("e4", "2026-04-01", S.IN_PROGRESS),
+            tariff("e5", "2026-05-01", S.REVERSED),
+        ]
+    )
+    assert [(a.kind, a.severity, a.commitment.status) for a in alerts] == [
+        (AlertKind.NEW, Severity.WARNING, S.AGREED),
+        (AlertKind.STATUS_CHANGED, Severity.WARNING, S.IN_PROGRESS),
+        (AlertKind.STATUS_CHANGED, Severity.INFO, S.PAUSED),
+        (AlertKind.STATUS_CHANGED, Severity.WARNING, S.IN_PROGRESS),
+        (AlertKind.REVERSED, Severity.INFO, S.REVERSED),
+    ]
+    assert alerts[1].reason.startswith("Measure announced -> in effect: tariff steel")
+    assert alerts[2].reason.startswith("Measure in effect -> suspended")
+    assert alerts[-1].reason.startswith("Measure lifted (was in effect): tariff steel")
+    assert alerts[-1].previous_status == S.IN_PROGRESS
+
+
+def test_restrictive_measure_first_reported_lifted_is_info():
+    (alert,) = project([tariff("e1", "2026-01-01", S.REVERSED)])[1]
+    assert (alert.kind, alert.severity) == (AlertKind.NEW, Severity.INFO)
+    assert "measure (lifted)" in alert.reason
+
+
+@pytest.mark.parametrize("kind", [CommitmentKind.ACTION, CommitmentKind.MEASURE])
+def test_cooperative_reversed_stays_critical(kind):
+    _, alerts = project(
+        [
+            obs("e1", "2026-01-01", S.AGREED, ["visa", "services"], kind=kind),
+            obs("e2", "2026-02-01", S.REVERSED, ["visa", "services"], kind=kind),
+            obs("e3", "2026-02-01", S.REVERSED, ["consular", "camps"], kind=kind, n=1),
+        ]
+    )
+    assert [(a.kind, a.severity) for a in alerts] == [
+        (AlertKind.NEW, Severity.INFO),
+        (AlertKind.REVERSED, Severity.CRITICAL),
+        (AlertKind.NEW, Severity.CRITICAL),
+    ]
+    if kind is CommitmentKind.ACTION:  # the long-standing wording of a cooperative commitment
+        want = "New agreed commitment: visa services, reported by Wire (officials)."
+        assert alerts[0].reason == want
+        assert alerts[1].reason.startswith("Reversed (was agreed): visa services")
+    else:
+        assert alerts[1].reason.startswith("Measure revoked (was announced): visa services")
+
+
+def test_severity_depends_on_direction_and_status():
+    base = commitment_of(tariff("e1", "2026-01-01", S.AGREED))
+    cooperative = base.model_copy(update={"direction": D.COOPERATIVE})
+    worse = {S.PROPOSED, S.UNDER_DISCUSSION, S.AGREED, S.IN_PROGRESS, S.FULFILLED}
+    for status in CommitmentStatus:
+        want = Severity.WARNING if status in worse else Severity.INFO
+        assert rules.severity(with_status(base, status)) == want, status
+        want = {
+            S.REVERSED: Severity.CRITICAL,
+            S.PAUSED: Severity.WARNING,
+            S.POSTPONED: Severity.WARNING,
+        }.get(status, Severity.INFO)
+        assert rules.severity(with_status(cooperative, status)) == want, status
+
+
+def test_restrictive_measure_deadline_warns_ahead_and_never_lapses():
+    due = (None, "2026-03-01", DueKind.DEADLINE)
+    log = [
+        tariff("e1", "2026-02-01", S.AGREED, due=due),
+        ClockTick(at=at("2026-02-25")),
+        ClockTick(at=at("2026-02-27")),
+        ClockTick(at=at("2026-04-01")),
+    ]
+    states, alerts = project(log)
+    assert [(a.kind, a.severity) for a in alerts] == [
+        (AlertKind.NEW, Severity.WARNING),
+        (AlertKind.DEADLINE_APPROACHING, Severity.WARNING),
+    ]
+    assert "the measure tariff steel" in alerts[1].reason
+    assert states["CA-IN"].commitments[0].status == S.AGREED
+    # The same log of a cooperative commitment lapses, as before.
+    cooperative = [tariff("e1", "2026-02-01", S.AGREED, due=due, direction=D.COOPERATIVE)]
+    states, alerts = project(cooperative + log[1:])
+    assert [(a.kind, a.severity) for a in alerts] == [
+        (AlertKind.NEW, Severity.INFO),
+        (AlertKind.DEADLINE_APPROACHING, Severity.INFO),
+        (AlertKind.DEADLINE_MISSED, Severity.WARNING),
+    ]
+    assert states["CA-IN"].commitments[0].status == S.LAPSED
