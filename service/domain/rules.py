@@ -140,6 +140,24 @@ def lapses(commitment: Commitment) -> bool:
     return is_binding(commitment) and commitment.direction is Direction.COOPERATIVE
 
 
+COOPERATIVE_ATTENTION = frozenset({S.PAUSED, S.POSTPONED, S.LAPSED, S.REVERSED})
+RESTRICTIVE_ATTENTION = frozenset({S.AGREED, S.IN_PROGRESS})
+
+
+def needs_attention(commitment: Commitment) -> bool:
+    """Whether ``commitment`` is a firing condition for Alertmanager (DESIGN.md, "Alertmanager").
+
+    True for a cooperative commitment that is paused, postponed, lapsed or reversed, for a
+    restrictive one while announced or in effect (``agreed``, ``in_progress``), and for any
+    commitment while ``contested``; False otherwise (the condition resolves).
+    """
+    if commitment.contested:
+        return True
+    if commitment.direction is Direction.RESTRICTIVE:
+        return commitment.status in RESTRICTIVE_ATTENTION
+    return commitment.status in COOPERATIVE_ATTENTION
+
+
 # --- alerts -----------------------------------------------------------------------------------
 
 

@@ -190,3 +190,35 @@ def test_restrictive_measure_deadline_warns_ahead_and_never_lapses():
         (AlertKind.DEADLINE_MISSED, Severity.WARNING),
     ]
     assert states["CA-IN"].commitments[0].status == S.LAPSED
+
+
+# -- needs_attention -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", list(CommitmentStatus))
+def test_needs_attention_follows_direction_and_status(status):
+    restrictive = commitment_of(tariff("e1", "2026-01-01", S.AGREED))
+    cooperative = restrictive.model_copy(update={"direction": D.COOPERATIVE})
+    coop_firing = {S.PAUSED, S.POSTPONED, S.LAPSED, S.REVERSED}
+    restr_firing = {S.AGREED, S.IN_PROGRESS}
+    assert rules.needs_attention(with_status(cooperative, status)) == (status in coop_firing)
+    assert rules.needs_attention(with_status(restrictive, status)) == (status in restr_firing)
+    # Contested: sources disagree, whatever the status and direction.
+    assert rules.needs_attention(with_status(cooperative, status, contested=True))
+    assert rules.needs_attention(with_status(restrictive, status, contested=True))
+
+
+def test_needs_attention_of_a_projected_lifecycle():
+    log = [
+        tariff("e1", "2026-01-01", S.AGREED),
+        tariff("e2", "2026-02-01", S.PAUSED),
+        tariff("e3", "2026-03-01", S.IN_PROGRESS),
+        tariff("e4", "2026-04-01", S.REVERSED),
+    ]
+    proj = DyadProjection("CA-IN")
+    firing = []
+    for item in log:
+        proj.apply(item)
+        (c,) = proj.commitments.values()
+        firing.append(rules.needs_attention(c))
+    assert firing == [True, False, True, False]
