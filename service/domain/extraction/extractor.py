@@ -31,9 +31,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
+
+from spacy.tokens import Doc
 
 from schemas.common import CommitmentStatus, Due, Topic, make_dyad
 from schemas.events import NewsArticle, OfficialStatement
@@ -45,9 +49,11 @@ from schemas.observations import (
     Evidence,
 )
 from service.domain.extraction.actors import Mention, gazetteer
+from service.domain.extraction.clauses import Clause, clauses
 from service.domain.extraction.dates import find_dues
-from service.domain.extraction.resources import compile_pattern
-from service.domain.extraction.sentences import Sentence, nlp, split
+from service.domain.extraction.parse import is_candidate, parse
+from service.domain.extraction.resources import compile_pattern, load
+from service.domain.extraction.sentences import Sentence, _masked, nlp, split
 from service.domain.extraction.signals import (
     Signal,
     agent_gap_words,
@@ -116,17 +122,26 @@ class _Doc:
     visit_due: dict[str, Due] = field(default_factory=dict)
     last_visit_due: Due | None = None
     prev_countries: set[str] = field(default_factory=set)
+    prev_actor_countries: list[str] = field(default_factory=list)
+    ranking: list[str] = field(default_factory=list)
+    first_official: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Draft:
     kind: str  # "commitment" | "engagement"
     fields: dict[str, Any]
+    dyad: tuple[str, str] | None = None
+
+
+_HAS_DIRECTION = "direction" in CommitmentObservation.model_fields
 
 
 def _country_votes(
     event: NewsArticle | OfficialStatement, mentions: list[Mention]
-) -> tuple[str, str] | None:
+) -> tuple[tuple[str, str] | None, list[str]]:
+    """The article's fallback pair (its two most-mentioned countries) and every country it
+    names, most-mentioned first."""
     votes: Counter[str] = Counter()
     first: dict[str, int] = {}
     for m in mentions:
@@ -151,9 +166,9 @@ def _country_votes(
         if cities:
             ranked.append(Counter(cities).most_common(1)[0][0])
     if len(ranked) < 2:
-        return None
+        return None, ranked
     a, b = ranked[0], ranked[1]
-    return (a, b) if a < b else (b, a)
+    return ((a, b) if a < b else (b, a)), ranked
 
 
 def _in_sentence(mentions: list[Mention], sent: Sentence) -> list[Mention]:
@@ -744,14 +759,46 @@ def extract(
     mentions: list[Mention] = []
     for line in lines:
         mentions.extend(gaz.mentions(line.doc, line.offset))
-    dyad = _country_votes(event, mentions)
+    dyad, ranking = _country_votes(event, mentions)
     if dyad is None:
         return []
-    doc = _Doc(event=event, dyad=dyad, published=event.published_at.date(), mentions=mentions)
+    doc = _Doc(
+        event=event,
+        dyad=dyad,
+        published=event.published_at.date(),
+        mentions=mentions,
+        ranking=ranking,
+    )
+    doc.first_official = [
+        m.country for m in mentions if m.kind in ("person", "official") and m.country
+    ][:1]
+    for m in mentions:
+        if m.kind in ("person", "official") and m.name and m.country:
+            for word in m.name.lower().split():
+                doc.names.setdefault(word.strip(".,"), m.country)
+    locals_ = [_in_sentence(mentions, sent) for sent in sentences]
+    prepared: list[tuple[int, int] | None] = []
+    texts: list[str] = []
+    boiler = _boilerplate()
+    for sent, local in zip(sentences, locals_, strict=True):
+        skip = _line_prefix(sent, event.body)
+        text = sent.text[skip:]
+        if (
+            not text.strip()
+            or boiler.search(sent.text.strip())
+            or text.rstrip().endswith("?")
+            or (skip and _QUESTION_LABEL.match(sent.text))
+            or not is_candidate(text, any(m.start >= sent.start + skip for m in local))
+        ):
+            prepared.append(None)
+            continue
+        prepared.append((skip, len(texts)))
+        texts.append(_masked(text))
+    parsed_docs = list(parse(texts)) if texts else []
     drafts: list[_Draft] = []
     carried: tuple[int, Attribution] | None = None
-    for sent in sentences:
-        local = _in_sentence(mentions, sent)
+    speaker: list[str] = []
+    for sent, local, prep in zip(sentences, locals_, prepared, strict=True):
         speakers = [(m.start - sent.start, m.end - sent.start, m.kind) for m in local]
         attr = attribution(sent.text, speakers)
         if attr is not None:
@@ -760,6 +807,15 @@ def extract(
             attr = carried[1]
         else:
             attr = _default_attribution(event)
+        said = [
+            m.country
+            for m in local
+            if m.country and m.kind in ("person", "official", "institution")
+        ]
+        if said and _REPORTING.search(sent.text):
+            speaker = said[:1]
+        elif not speaker:
+            speaker = doc.first_official[:1]
         text = sent.text
         found_denial = denial(text)
         deny = found_denial[2] if found_denial else None
@@ -770,17 +826,29 @@ def extract(
         signal = main_signal(signals)
         hedged = is_hedged(text) or bool(signal and signal.hedged)
         negated = is_negated(text, signal)
-        if not negated:
-            visits = _visits(doc, sent, text, local, signal, attr, hedged, deny)
-            if not visits and found_denial is not None:
-                # "denied reports that the visit had been postponed": the visit is still on
-                still = Signal(CommitmentStatus.PROPOSED, found_denial[0], found_denial[0])
-                visits = _visits(doc, sent, sent.text, local, still, attr, hedged, deny)
-            drafts.extend(visits)
-            if signal is not None:
-                drafts.extend(
-                    _commitments(doc, sent, text, local, signal, attr, hedged, bool(visits), deny)
+        if prep is not None and not _boilerplate().search(sent.text.strip()):
+            if not negated:
+                visits = _visits(doc, sent, text, local, signal, attr, hedged, deny)
+                if not visits and found_denial is not None:
+                    # "denied reports that the visit had been postponed": the visit is still on
+                    still = Signal(CommitmentStatus.PROPOSED, found_denial[0], found_denial[0])
+                    visits = _visits(doc, sent, sent.text, local, still, attr, hedged, deny)
+                drafts.extend(visits)
+            skip, index = prep
+            drafts.extend(
+                _syntactic(
+                    doc,
+                    sent,
+                    sent.start + skip,
+                    parsed_docs[index],
+                    local,
+                    attr,
+                    hedged,
+                    deny,
+                    found_denial[:2] if found_denial else None,
+                    speaker,
                 )
+            )
         eng = _engagement(doc, sent, text, local, attr)
         if eng is not None:
             drafts.append(eng)
@@ -789,6 +857,11 @@ def extract(
             countries |= set(dyad)
         if countries:
             doc.prev_countries = countries
+            ordered: list[str] = []
+            for m in local:
+                if m.country and m.kind not in ("city",) and m.country not in ordered:
+                    ordered.append(m.country)
+            doc.prev_actor_countries = ordered or list(dyad)
     return _finish(event, dyad, drafts)
 
 
@@ -801,11 +874,383 @@ def _finish(
         common = {
             "observation_id": f"{event.event_id}#{n}",
             "event_id": event.event_id,
-            "dyad": dyad_text,
+            "dyad": make_dyad(*draft.dyad) if draft.dyad else dyad_text,
             "event_time": event.published_at,
         }
         if draft.kind == "engagement":
             out.append(EngagementObservation(**common, **draft.fields))
         else:
             out.append(CommitmentObservation(**common, **draft.fields))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# syntactic commitments (clauses.py over the trained pipeline's parse)
+
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Za-z.'’ -]{1,40}?)(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
+    r"\s*(?:\([^()]{2,40}\))?\s*(?:[-–—]+|:)\s+(?=[A-Z\"“‘'])"
+)
+"""A dateline before the first words of a story: "NEW DELHI, March 3 (Example Wire) -",
+"Nairobi:". Only its own characters are skipped; offsets stay those of the body."""
+_SPEAKER_LABEL = re.compile(r"^(?P<label>[A-Z][\w .'’-]{0,40}?)\s*:\s+(?=\S)")
+_QUESTION_LABEL = re.compile(r"^(?:Q|Question|Interviewer|Host|Moderator|Reporter)\b", re.I)
+_REPORTING = re.compile(
+    r"\b(?:said|says|told|added|stated|announced|according to|spoke|asked)\b", re.I
+)
+_PAST_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_PRONOUNS = frozenset({"they", "it", "he", "she", "we", "i", "us", "them", "both"})
+
+
+@cache
+def _boilerplate() -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in load("predicates")["boilerplate"]), re.I)
+
+
+def _line_prefix(sent: Sentence, body: str) -> int:
+    """Characters of ``sent`` to skip before parsing: a dateline or a speaker label."""
+    text = sent.text
+    at_line_start = sent.start == 0 or body[sent.start - 1] == "\n"
+    if not at_line_start:
+        return 0
+    m = _DATELINE.match(text)
+    if m and len(m.group(0).split()) <= 9:
+        return m.end()
+    m = _SPEAKER_LABEL.match(text)
+    if m and len(m.group("label").split()) <= 4:
+        return m.end()
+    return 0
+
+
+def _actor_tokens(
+    parsed: Doc, base: int, local: list[Mention]
+) -> tuple[set[int], dict[int, Mention]]:
+    """Token indices of the parsed sentence covered by actor mentions (``base``: the body offset
+    of the parsed text), and each token's mention."""
+    out: set[int] = set()
+    owner: dict[int, Mention] = {}
+    for m in local:
+        span = parsed.char_span(m.start - base, m.end - base, alignment_mode="expand")
+        if span is None:
+            continue
+        for t in span:
+            out.add(t.i)
+            owner[t.i] = m
+    return out, owner
+
+
+def _countries_of(indices: Iterable[int], owner: dict[int, Mention]) -> tuple[list[str], bool]:
+    """Countries named by tokens ``indices`` (text order, no repeats) and whether a collective
+    ("the two sides") is among them."""
+    out: list[str] = []
+    collective = False
+    for i in sorted(indices):
+        m = owner.get(i)
+        if m is None:
+            continue
+        if m.kind == "collective":
+            collective = True
+        elif m.country and m.country not in out and m.kind != "pronoun":
+            out.append(m.country)
+    return out, collective
+
+
+def _other_party(doc: _Doc, country: str, sentence_countries: list[str]) -> str | None:
+    """The fallback partner of ``country``: another country of the sentence, else of the
+    article's pair, else the article's most-mentioned other country."""
+    for c in sentence_countries:
+        if c != country:
+            return c
+    if country in doc.dyad:
+        return doc.dyad[0] if doc.dyad[1] == country else doc.dyad[1]
+    for c in doc.ranking:
+        if c != country:
+            return c
+    return None
+
+
+def _clause_dyads(
+    doc: _Doc,
+    clause: Clause,
+    owner: dict[int, Mention],
+    parsed: Doc,
+    sentence_countries: list[str],
+    speaker: list[str],
+) -> list[tuple[tuple[str, str], list[str]]] | None:
+    """The dyad(s) and parties of one clause, or None when its agent is not a government.
+
+    Agent countries come from the subject (a pronoun: the previous sentence's actors; "we": the
+    speaker); the partner from actor phrases inside the clause ("with Japan", "on Australian
+    barley"). Two agents and an outside partner give one commitment per agent (a declaration of
+    two leaders with pledges to a third country).
+    """
+    agent_tokens = [i for i in clause.agent if i not in clause.title]
+    words = {parsed[i].lower_ for i in agent_tokens}
+    if words & _not_national():
+        return None  # a province, a company, analysts, a multilateral group: not a party
+    agents, collective = _countries_of(agent_tokens, owner)
+    partner_idx = [i for i in clause.partner if i not in agent_tokens]
+    partners, partner_collective = _countries_of(partner_idx, owner)
+    if any(parsed[i].lower_ == "other" for i in partner_idx):
+        partner_collective = True
+    if agent_tokens and not agents and not collective:
+        if clause.first_person:
+            agents = list(speaker)
+        elif words & _PRONOUNS:
+            if not _pronoun_is_government(parsed, min(agent_tokens), doc):
+                return None
+            agents = [c for c in doc.prev_actor_countries]
+            if len(agents) >= 2:
+                collective = True
+                agents = []
+        elif not (words & _GOV_WORDS) and not any(
+            parsed[i].lower_ in doc.names for i in agent_tokens
+        ):
+            return None
+        else:
+            agents = [
+                doc.names[parsed[i].lower_] for i in agent_tokens if parsed[i].lower_ in doc.names
+            ][:1]
+    partners = [p for p in partners if p not in agents]
+    if collective or (partner_collective and len(agents) < 2):
+        pair = _pair_from(doc, agents + partners, sentence_countries)
+        return [(pair, sorted(set(pair)))] if pair else None
+    if len(agents) >= 2:
+        if partners and not set(partners) <= set(agents):
+            return [(_sorted_pair(a, partners[0]), [a]) for a in agents if a != partners[0]]
+        pair = _sorted_pair(agents[0], agents[1])
+        return [(pair, sorted(pair))]
+    if len(agents) == 1:
+        other = partners[0] if partners else _other_party(doc, agents[0], sentence_countries)
+        if other is None or other == agents[0]:
+            return None
+        return [(_sorted_pair(agents[0], other), [agents[0]])]
+    # no agent named: a passive or a nominalisation
+    pair = _pair_from(doc, partners, sentence_countries)
+    return [(pair, sorted(pair))] if pair else None
+
+
+@cache
+def _not_national() -> frozenset[str]:
+    """Agent words that speak for no national government: multilateral groups, provinces,
+    companies, analysts (``predicates.json``: multilateral_agent, subnational_agent)."""
+    raw = load("predicates")
+    return frozenset(raw["multilateral_agent"]) | frozenset(raw["subnational_agent"])
+
+
+def _pronoun_is_government(parsed: Doc, at: int, doc: _Doc) -> bool:
+    """A pronoun agent stands for a government unless the sentence attributes it to someone
+    else before it ("Executives said they expected ...", "Analysts say it could ...")."""
+    for tok in parsed[:at]:
+        if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in (
+            "say",
+            "tell",
+            "add",
+            "expect",
+            "believe",
+        ):
+            words = {t.lower_ for t in tok.subtree}
+            if words & _not_national() or not (words & _GOV_WORDS or tok.pos_ == "PROPN"):
+                return False
+    return bool(doc.prev_actor_countries)
+
+
+def _sorted_pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def _pair_from(
+    doc: _Doc, named: list[str], sentence_countries: list[str]
+) -> tuple[str, str] | None:
+    """A pair for a collective or unnamed agent ("the two sides", a passive): the countries
+    named in the clause, then the sentence's, then the article's pair when the sentence names
+    one of it, then the previous sentences' actors."""
+    pool: list[str] = []
+    for c in [*named, *sentence_countries]:
+        if c not in pool:
+            pool.append(c)
+    if len(pool) >= 2:
+        return _sorted_pair(pool[0], pool[1])
+    if len(pool) == 1:
+        if pool[0] in doc.dyad:
+            return doc.dyad
+        for c in doc.prev_actor_countries:
+            if c != pool[0]:
+                return _sorted_pair(pool[0], c)
+        other = _other_party(doc, pool[0], [])
+        return _sorted_pair(pool[0], other) if other and other != pool[0] else None
+    prev = doc.prev_actor_countries
+    if len(prev) >= 2 and not set(doc.dyad) <= set(prev):
+        return _sorted_pair(prev[0], prev[1])
+    return doc.dyad
+
+
+_GOV_WORDS = frozenset(
+    "official officials government governments minister ministers ministry ministries "
+    "authorities authority negotiators negotiator delegation delegations diplomat diplomats "
+    "envoy envoys leader leaders president premier chancellor side sides country countries "
+    "nation nations administration cabinet regulator regulators customs police spokesperson "
+    "spokesman spokeswoman embassy counterpart counterparts secretary adviser advisor advisers "
+    "ambassador commissioner parliament lawmakers agency agencies army military navy talks "
+    "dialogue discussions negotiations consultations meeting summit statement".split()
+)
+"""Words of a subject that speak for a government even when no country is named in it."""
+
+
+def _span_text(parsed: Doc, indices: Iterable[int]) -> str:
+    """The words of ``indices`` as written (spacing kept inside runs, one space across gaps)."""
+    out: list[str] = []
+    prev = -2
+    for i in sorted(indices):
+        tok = parsed[i]
+        if out and i != prev + 1:
+            out.append(" ")
+        out.append(tok.text_with_ws if i + 1 in indices else tok.text)
+        prev = i
+    return re.sub(r"\s+", " ", "".join(out)).strip(" ,;:-–—")
+
+
+def _item_titles(parsed: Doc, clause: Clause) -> list[tuple[str, int]]:
+    """Titles of a clause and a char offset for each: one per listed agreement subject."""
+    if not clause.items:
+        return [(_span_text(parsed, clause.title), parsed[clause.title[0]].idx)]
+    head = next(
+        (parsed[i] for i in clause.title if parsed[i].lemma_.lower() in _AGREEMENT_HEADS),
+        parsed[clause.title[0]],
+    )
+    noun = head.lemma_.lower()
+    out = []
+    for item in clause.items:
+        text = _span_text(parsed, item)
+        if any(parsed[i].lemma_.lower() in _AGREEMENT_HEADS for i in item):
+            out.append((_DETERMINER.sub("", text), parsed[item[0]].idx))
+        else:
+            out.append((f"{noun} on {text}", parsed[item[0]].idx))
+    return out
+
+
+_AGREEMENT_HEADS = frozenset(
+    {
+        "agreement",
+        "treaty",
+        "memorandum",
+        "mou",
+        "deal",
+        "pact",
+        "accord",
+        "protocol",
+        "contract",
+        "arrangement",
+        "convention",
+        "framework",
+        "roadmap",
+        "declaration",
+    }
+)
+
+
+def _clause_due(
+    doc: _Doc, sent: Sentence, base: int, parsed: Doc, clause: Clause, status: CommitmentStatus
+) -> Due | None:
+    """The due of a clause: the first date phrase inside its predicate's subtree; for an
+    agreement to be signed during a visit, the visit's window."""
+    if status in _NO_DUE:
+        return None
+    pred = parsed[clause.predicate]
+    gov = parsed[clause.governor]
+    lo = min(pred.left_edge.idx, gov.idx)
+    hi = max(pred.right_edge.idx + len(pred.right_edge.text), gov.idx + len(gov.text))
+    rel = base - sent.start
+    for found in find_dues(sent.text, doc.published):
+        if lo <= found.start - rel < hi:
+            return found.due
+    during = any(
+        c.dep_ == "prep"
+        and c.lower_ in ("during", "at")
+        and any(o.lemma_.lower() in ("visit", "trip", "summit") for o in c.children)
+        for c in (*pred.children, *gov.children)
+    )
+    if (clause.visit_purpose or during) and doc.last_visit_due is not None:
+        return doc.last_visit_due
+    return None
+
+
+def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
+    """A clause about the past: a past perfect ("had agreed") or a year before publication in
+    its predicate's phrase ("signed in 2019")."""
+    pred = parsed[clause.governor]
+    if any(a.lower_ == "had" for a in pred.children if a.dep_ in ("aux", "auxpass")):
+        return True
+    phrase = parsed[pred.left_edge.i : pred.right_edge.i + 1].text
+    for m in _PAST_YEAR.finditer(phrase):
+        if int(m.group(0)) < published.year:
+            return True
+    return False
+
+
+def _syntactic(
+    doc: _Doc,
+    sent: Sentence,
+    base: int,
+    parsed: Doc,
+    local: list[Mention],
+    attr: Attribution,
+    hedged: bool,
+    deny: CommitmentStatus | None,
+    denial_span: tuple[int, int] | None,
+    speaker: list[str],
+) -> list[_Draft]:
+    """Commitment drafts of one parsed sentence (``base``: body offset of ``parsed``'s text)."""
+    actors, owner = _actor_tokens(parsed, base, local)
+    found = clauses(parsed, actors)
+    if not found:
+        return []
+    sentence_countries: list[str] = []
+    for m in local:
+        if m.country and m.kind not in ("city",) and m.country not in sentence_countries:
+            sentence_countries.append(m.country)
+    out: list[_Draft] = []
+    for clause in found:
+        pred = parsed[clause.predicate]
+        if denial_span is not None:
+            at = base + pred.idx - sent.start
+            if denial_span[0] <= at < denial_span[1]:
+                continue
+        if _is_background(parsed, clause, doc.published):
+            continue
+        dyads = _clause_dyads(doc, clause, owner, parsed, sentence_countries, speaker)
+        if not dyads:
+            continue
+        status = clause.status
+        kind = clause.kind
+        due = _clause_due(doc, sent, base, parsed, clause, status)
+        clause_hedged = hedged or clause.hedged
+        for title, at in _item_titles(parsed, clause):
+            title = _DETERMINER.sub("", title).strip()
+            if not title:
+                continue
+            blanked = title
+            for m in local:
+                blanked = blanked.replace(m.text, " ")
+            terms = key_terms(blanked)
+            if not terms:
+                continue
+            topics = topics_for(title) or topics_for(sent.text) or [Topic.OTHER]
+            for pair, parties in dyads:
+                fields: dict[str, Any] = {
+                    "kind": kind,
+                    "title": title[:1].upper() + title[1:300],
+                    "key_terms": terms,
+                    "parties": parties,
+                    "topics": topics,
+                    "signal": status,
+                    "denies": deny,
+                    "due": due,
+                    "may_create": True,
+                    "evidence": _evidence(doc, sent, attr, clause_hedged),
+                    "confidence": _confidence(attr, status, clause_hedged, not clause.agent),
+                }
+                if _HAS_DIRECTION:
+                    fields["direction"] = "restrictive" if clause.restrictive else "cooperative"
+                out.append(_Draft("commitment", fields, dyad=pair))
     return out

@@ -1,0 +1,1421 @@
+"""Predicate-argument structures of commitments, read from a dependency parse.
+
+Input: one sentence parsed by a trained English pipeline (``parse.model``: tagger, dependency
+parser, lemmatizer; Universal-style ClearNLP labels as spaCy's English models emit them).
+Output: :class:`Clause` records, one per commitment the sentence asserts, with the governing
+predicate, its status, kind and direction, the token indices of its agent, partner and title.
+
+The predicate lexicon is data (``service/domain/data/predicates.json``), organised by PLOVER's
+event categories (AGREE, CONSULT, COOPERATE, AID, RETREAT, EASE, REDUCE, SANCTION, EXPEL; the
+PLOVER codebook, Halterman et al. 2023):
+
+* **control** predicates ("agreed to", "committed to", "is expected to", "plans to") take the
+  commitment as their complement (``xcomp``, ``pcomp``, a ``to``-phrase or an object noun); the
+  nearest one gives the status, and a softer one above it ("expected to agree to") softens it;
+* **content** predicates ("post officers", "sign an agreement", "lift the ban") name the
+  commitment by their object; alone, their tense and modality give the status ("signed" ->
+  fulfilled, "will post" -> agreed, "could open" -> proposed);
+* **nominalisations** ("the decision to appoint", "the suspension of flights") and **state
+  predicates** ("is under way", "took effect", "was put on hold");
+* every conjunct of a coordinated verb and every infinitive complement is a clause of its own;
+  passive subjects are the object; negation (``neg``, "no", "failed to", "refused to") drops a
+  clause.
+
+Measures (DESIGN.md): a restrictive step one government takes toward the other (tariffs, bans,
+export controls, expulsions, visa suspensions): announced -> agreed, in effect -> in_progress,
+suspended -> paused, lifted or revoked -> reversed.
+
+Pure: no I/O beyond the packaged lexicon; deterministic for a given parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from spacy.tokens import Doc, Token
+
+from schemas.common import CommitmentStatus
+from schemas.observations import CommitmentKind
+from service.domain.extraction.resources import load
+
+__all__ = ["Clause", "clauses", "predicates"]
+
+_S = CommitmentStatus
+
+_FIRMNESS = {
+    "negated": -1,
+    _S.PROPOSED: 0,
+    _S.UNDER_DISCUSSION: 1,
+    _S.AGREED: 2,
+    _S.IN_PROGRESS: 3,
+    _S.FULFILLED: 4,
+    _S.PAUSED: 4,
+    _S.POSTPONED: 4,
+    _S.REVERSED: 4,
+}
+
+_SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
+_OBJECTS = ("dobj", "obj", "attr", "oprd")
+_TIME_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday week weeks month months year years "
+    "day days today tomorrow yesterday summer winter spring autumn fall quarter end beginning "
+    "start weekend time date period decade".split()
+)
+_PARTNER_PREPS = frozenset(
+    {"with", "to", "from", "against", "toward", "towards", "between", "on", "for", "into", "by"}
+)
+_TRIM_DEPS = frozenset(
+    {
+        "relcl",
+        "appos",
+        "advcl",
+        "punct",
+        "cc",
+        "mark",
+        "parataxis",
+        "ccomp",
+        "dep",
+        "meta",
+        "npadvmod",
+        "advmod",
+        "neg",
+        "aux",
+        "auxpass",
+        "nsubj",
+        "nsubjpass",
+        "discourse",
+        "intj",
+        "preconj",
+        "predet",
+    }
+)
+"""Dependents never kept in a title: clauses, asides and the verb's own scaffolding."""
+_GOV_NOUNS = frozenset(
+    "official officials government governments minister ministers ministry ministries "
+    "authorities authority negotiators negotiator delegation delegations diplomat diplomats "
+    "envoy envoys leader leaders president presidents premier chancellor side sides country "
+    "countries nation nations state states administration cabinet regulator regulators customs "
+    "police army military navy spokesperson spokesman spokeswoman office embassy mission "
+    "capital capitals counterpart counterparts secretary adviser advisor advisers ambassador "
+    "commissioner parliament parliaments lawmakers legislature agency agencies".split()
+)
+"""Heads of a subject that speak for a government even when no country is named in them."""
+
+
+_OPEN_ENDED = frozenset(
+    {
+        "continue",
+        "keep",
+        "pursue",
+        "explore",
+        "discuss",
+        "negotiate",
+        "work",
+        "focus",
+        "deepen",
+        "intensify",
+        "step",
+    }
+)
+"""Verbs that make talks open-ended (under_discussion: "agreed to continue discussions");
+holding, launching or resuming a round of talks is an agreed step."""
+
+_ENGAGEMENT_NOUNS = frozenset(
+    {
+        "visit",
+        "trip",
+        "tour",
+        "meeting",
+        "summit",
+        "session",
+        "call",
+        "conversation",
+        "round",
+        "talks",
+        "discussion",
+        "dialogue",
+        "consultation",
+        "stay",
+        "mission",
+        "conference",
+    }
+)
+"""Objects that make a finished action an engagement, not a commitment ("concluded a visit")."""
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One commitment asserted by a parsed sentence.
+
+    Token indices are into the sentence's parsed doc. ``predicate`` is the content token (a verb
+    or a noun) whose object is the commitment; ``governor`` the control predicate that gave the
+    status (or the predicate itself). ``agent`` are the tokens of its subject (empty when the
+    text names none: a passive, a nominalisation); ``partner`` the tokens of phrases that name
+    the other party ("with Japan", "on Australian barley", "each other's"); ``title`` the tokens
+    of the title, in text order, whole subtrees only (never cut mid-phrase). ``items`` splits an
+    agreement list ("agreements on uranium, energy and critical minerals") into one title each.
+    ``first_person`` is set when the agent is "we"/"I" (a quote: the speaker is the agent).
+    """
+
+    predicate: int
+    governor: int
+    status: CommitmentStatus
+    kind: CommitmentKind
+    restrictive: bool
+    agent: tuple[int, ...]
+    partner: tuple[int, ...]
+    title: tuple[int, ...]
+    items: tuple[tuple[int, ...], ...] = ()
+    hedged: bool = False
+    first_person: bool = False
+    lemma: str = ""
+    visit_purpose: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _Lex:
+    control: dict[str, dict[str, Any]]
+    content: dict[str, dict[str, Any]]
+    nouns: dict[str, dict[str, Any]]
+    state_predicates: dict[str, str]
+    state_verbs: dict[str, dict[str, Any]]
+    measure_nouns: frozenset[str]
+    measure_objects: frozenset[str]
+    talks_nouns: frozenset[str]
+    talks_control: frozenset[str]
+    agreement_nouns: frozenset[str]
+    empty_objects: frozenset[str]
+    empty_verbs: frozenset[str]
+    negators: frozenset[str]
+    negating_verbs: frozenset[str]
+    modals: dict[str, str]
+    fulfilled_support: frozenset[str]
+
+
+@cache
+def predicates() -> _Lex:
+    """The predicate lexicon (``predicates.json``), parsed once per process."""
+    raw = load("predicates")
+    return _Lex(
+        control=raw["control"],
+        content=raw["content"],
+        nouns=raw["nouns"],
+        state_predicates=raw["state_predicates"],
+        state_verbs=raw["state_verbs"],
+        measure_nouns=frozenset(raw["measure_nouns"]),
+        measure_objects=frozenset(raw["measure_objects"]),
+        talks_nouns=frozenset(raw["talks_nouns"]),
+        talks_control=frozenset(raw["talks_control"]),
+        agreement_nouns=frozenset(raw["agreement_nouns"]),
+        empty_objects=frozenset(raw["empty_objects"]),
+        empty_verbs=frozenset(raw["empty_verbs"]),
+        negators=frozenset(raw["negators"]),
+        negating_verbs=frozenset(raw["negating_verbs"]),
+        modals=raw["modals"],
+        fulfilled_support=frozenset(raw["noun_support"]["fulfilled"]),
+    )
+
+
+def cue_lemmas() -> frozenset[str]:
+    """Every lemma that can head a clause (for the cheap candidate filter of ``parse``)."""
+    lex = predicates()
+    words: set[str] = set(lex.control) | set(lex.content) | set(lex.nouns) | set(lex.state_verbs)
+    for phrase in lex.state_predicates:
+        words.update(phrase.split()[-1:])
+    return frozenset(w for w in words if "_" not in w)
+
+
+# --------------------------------------------------------------------------------------------
+# small tree helpers
+
+
+def _lemma(tok: Token) -> str:
+    lemma = tok.lemma_.lower()
+    text = tok.lower_
+    # the small model's lemmatiser leaves some -ise/-ize gerunds and participles alone
+    if lemma == text and tok.tag_ in ("VBG", "VBN", "VBD", "JJ") and text.endswith(("ing", "ed")):
+        stem = text[:-3] if text.endswith("ing") else text[:-2]
+        lex = predicates()
+        for cand in (stem, stem + "e", stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else ""):
+            if cand and (cand in lex.content or cand in lex.control):
+                return cand
+    return lemma
+
+
+def _children(tok: Token, *deps: str) -> list[Token]:
+    return [c for c in tok.children if c.dep_ in deps]
+
+
+def _has_particle(tok: Token, word: str) -> bool:
+    return any(c.dep_ == "prt" and c.lower_ == word for c in tok.children) or (
+        tok.i + 1 < len(tok.doc) and tok.doc[tok.i + 1].lower_ == word
+    )
+
+
+def _negated(tok: Token) -> bool:
+    lex = predicates()
+    for c in tok.children:
+        if c.dep_ == "neg" or (c.dep_ in ("advmod", "det") and c.lower_ in ("never", "no")):
+            return True
+    return False
+
+
+def _aux(tok: Token) -> list[Token]:
+    return [c for c in tok.children if c.dep_ in ("aux", "auxpass") and c.i < tok.i]
+
+
+def _is_passive(tok: Token) -> bool:
+    return any(c.dep_ in ("auxpass", "nsubjpass") for c in tok.children)
+
+
+def _subject(tok: Token) -> Token | None:
+    """The subject of ``tok``'s clause, inherited through conj / xcomp / relcl chains."""
+    seen = 0
+    cur = tok
+    while seen < 8:
+        seen += 1
+        subs = [c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
+        if subs:
+            return subs[0]
+        if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp") and cur.head is not cur:
+            cur = cur.head
+            continue
+        if cur.dep_ == "prep" and cur.head is not cur:
+            cur = cur.head
+            continue
+        return None
+    return None
+
+
+def _subtree(tok: Token, skip: Iterable[Token] = ()) -> list[Token]:
+    banned = {t.i for s in skip for t in s.subtree}
+    return [t for t in tok.subtree if t.i not in banned]
+
+
+def _is_time(tok: Token) -> bool:
+    """True for a date or duration phrase head ("in March", "on Tuesday", "by 2030")."""
+    if tok.like_num and (len(tok.text) == 4 or tok.lower_ in ("one", "two")):
+        return True
+    if tok.lower_ in _TIME_WORDS:
+        return True
+    return tok.ent_type_ in ("DATE", "TIME")
+
+
+def _prep_object(prep: Token) -> Token | None:
+    objs = _children(prep, "pobj", "pcomp")
+    return objs[0] if objs else None
+
+
+# --------------------------------------------------------------------------------------------
+# status of a content predicate
+
+
+@dataclass
+class _Reading:
+    status: CommitmentStatus | str | None
+    governor: Token
+    hedged: bool = False
+    visit_purpose: bool = False
+
+
+def _modal_status(tok: Token) -> tuple[CommitmentStatus | None, bool]:
+    """Status from the auxiliaries of ``tok`` ("will" -> agreed, "could" -> proposed)."""
+    lex = predicates()
+    for a in _aux(tok):
+        word = a.lower_
+        if word in lex.modals:
+            status = _S(lex.modals[word])
+            return status, status is _S.PROPOSED
+        if word == "to" and any(x.lower_ in ("is", "are", "was", "were") for x in _aux(tok)):
+            return _S.AGREED, False
+    return None, False
+
+
+def _conditional(tok: Token) -> bool:
+    """True inside an "if" / "whether" / "unless" clause on the way up from ``tok``."""
+    cur = tok
+    for _ in range(8):
+        if any(c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless") for c in cur.children):
+            return True
+        if cur.head is cur:
+            return False
+        cur = cur.head
+    return False
+
+
+def _tense(tok: Token) -> str:
+    """'past', 'perfect', 'progressive', 'present', 'future' or 'base' of a verb group."""
+    if (
+        tok.tag_ == "VBG"
+        and tok.dep_ in ("advcl", "conj")
+        and not _aux(tok)
+        and not any(c.dep_ == "mark" for c in tok.children)
+    ):
+        # "reopened the port ..., lifting a ban": the participle shares its head's tense
+        head = tok.head
+        if head.pos_ in ("VERB", "AUX") and head is not tok:
+            return _tense(head)
+    auxes = [a.lower_ for a in _aux(tok)]
+    if any(a in ("will", "shall", "'ll", "would") for a in auxes):
+        return "future"
+    if any(a in ("has", "have", "had", "'ve", "'s") for a in auxes) and tok.tag_ == "VBN":
+        return "perfect"
+    if tok.tag_ == "VBG" and any(a in ("is", "are", "am", "'re") for a in auxes):
+        return "progressive"
+    if tok.tag_ == "VBD":
+        return "past"
+    if tok.tag_ == "VBN" and any(a in ("was", "were", "been", "has", "have", "had") for a in auxes):
+        return "past"
+    if tok.tag_ == "VBN" and tok.dep_ in ("acl", "amod"):
+        return "participle"
+    if tok.tag_ == "VBN" and not auxes and tok.dep_ in ("ROOT", "ccomp", "conj"):
+        return "past"  # headline style: "Tariffs lifted"
+    if tok.tag_ in ("VBZ", "VBP"):
+        return "present"
+    if tok.tag_ == "VBN" and any(a in ("is", "are") for a in auxes):
+        return "present_passive"
+    return "base"
+
+
+def _walk_up(tok: Token) -> Iterator[Token]:
+    """Governors of ``tok``: through xcomp / pcomp / to-phrases / purpose clauses / conjuncts."""
+    cur = tok
+    for _ in range(8):
+        dep = cur.dep_
+        head = cur.head
+        if head is cur:
+            return
+        if dep in ("xcomp", "pcomp", "ccomp", "acl", "oprd"):
+            pass
+        elif dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in cur.children):
+            pass
+        elif dep == "conj":
+            pass
+        elif dep == "pobj" and head.dep_ == "prep" and head.lower_ in ("to", "on", "for", "in"):
+            cur = head
+            continue
+        elif dep == "prep" and cur.lower_ in ("to", "on", "for"):
+            pass
+        elif dep in ("dobj", "nsubjpass", "nsubj", "attr") and head.pos_ in ("VERB", "AUX", "ADJ"):
+            pass
+        else:
+            return
+        yield head
+        cur = head
+
+
+def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
+    """How firm the commitment named by content predicate ``tok`` is, or None (no commitment).
+
+    The nearest control governor decides ("agreed to post" -> agreed); a softer control above
+    softens ("expected to agree to" -> proposed); a negated or negating governor drops it.
+    Without a governor: modality and tense of ``tok`` itself, read through ``own`` (the content
+    entry: its ``past`` status).
+    """
+    lex = predicates()
+    if _negated(tok):
+        return _Reading("negated", tok)
+    if _conditional(tok):
+        return None
+    status: CommitmentStatus | str | None = None
+    governor = tok
+    hedged = False
+    visit_purpose = False
+    prev = tok
+    for gov in _walk_up(tok):
+        lemma = _lemma(gov)
+        if prev.dep_ == "conj" and gov.dep_ != "conj" and lemma in lex.content:
+            # "agreed to resume A and restore B": B's status comes from A's governor
+            prev = gov
+            continue
+        if lemma in lex.negating_verbs or (
+            lemma in lex.control and lex.control[lemma]["status"] == "negated"
+        ):
+            return _Reading("negated", gov)
+        if _negated(gov) and (lemma in lex.control or lemma in lex.content):
+            return _Reading("negated", gov)
+        if lemma in ("visit", "travel", "come", "arrive", "go") and prev.dep_ == "advcl":
+            visit_purpose = True
+        if lemma in lex.control and prev.dep_ != "ccomp":
+            gstatus = lex.control[lemma]["status"]
+            mod, soft = _modal_status(gov)
+            if status is None:
+                status = _S(gstatus)
+                governor = gov
+                if mod is _S.PROPOSED:
+                    status, hedged = _S.PROPOSED, True
+                elif lemma in ("begin", "start", "continue") and _tense(gov) in ("future", "base"):
+                    status = _S.AGREED
+                elif lemma in ("announce", "confirm") and prev.pos_ in ("NOUN", "PROPN"):
+                    status = None  # "announced tariffs": read the object's own predicate
+                    governor = tok
+            elif _S(gstatus) is _S.PROPOSED and status not in ("negated",):
+                status, hedged = _S.PROPOSED, True
+        elif lemma in ("say", "tell", "announce", "add", "state", "confirm", "report"):
+            break
+        prev = gov
+    if status is not None:
+        return _Reading(status, governor, hedged, visit_purpose)
+    mod, soft = _modal_status(tok)
+    if tok.pos_ not in ("VERB", "AUX"):
+        return None
+    tense = _tense(tok)
+    if mod is not None:
+        return _Reading(mod, tok, soft, visit_purpose)
+    past = own.get("past") if own else None
+    if tense == "participle":
+        return None  # "a ban imposed in May": background inside another phrase
+    if tense in ("past", "perfect"):
+        if past is None:
+            return None
+        return _Reading(_S(past), tok, False, visit_purpose)
+    if tense == "progressive":
+        return _Reading(_S.IN_PROGRESS, tok, False, visit_purpose)
+    if tense == "present" and own and own.get("measure"):
+        return _Reading(_S.IN_PROGRESS, tok, False, visit_purpose)
+    if tense == "present" and past in ("paused", "postponed", "reversed", "fulfilled"):
+        # headline and readout style: "China lifts ban", "Japan signs pact"
+        return _Reading(_S(past), tok, False, visit_purpose)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# objects, titles, partners
+
+
+def _object(tok: Token, change: bool = False) -> Token | None:
+    """The object that names the commitment of predicate ``tok`` (passive subject included;
+    "withdrew from the plan", "pulled out of the deal" for a ``change`` verb)."""
+    for c in tok.children:
+        if c.dep_ in _OBJECTS:
+            return c
+    if _is_passive(tok):
+        subs = _children(tok, "nsubjpass")
+        if subs:
+            return subs[0]
+        inherited = _subject(tok)
+        if inherited is not None and inherited.pos_ in ("NOUN", "PROPN") and inherited.i < tok.i:
+            return inherited
+    preps = ("on", "to", "upon", "from", "of") if change else ("on", "to", "upon")
+    for c in tok.children:
+        if c.dep_ == "prep" and c.lower_ in preps and tok.pos_ == "VERB":
+            obj = _prep_object(c)
+            if obj is not None and obj.pos_ in ("NOUN", "PROPN"):
+                return obj
+    return None
+
+
+def _is_measure(head: Token | None, lemma: str, own: dict[str, Any] | None) -> bool:
+    lex = predicates()
+    if own and own.get("measure"):
+        return True
+    if head is None:
+        return False
+    word = head.lemma_.lower()
+    if word in lex.measure_nouns or head.lower_ in lex.measure_nouns:
+        # "extend their pause on tariffs": the head decides, not a noun inside it
+        return True
+    compound = " ".join(c.lower_ for c in head.children if c.dep_ == "compound")
+    return bool(compound) and f"{compound} {head.lower_}" in lex.measure_nouns
+
+
+def _service_object(head: Token | None) -> bool:
+    """Objects whose unilateral suspension is a restrictive measure (visas, imports, flights)."""
+    if head is None:
+        return False
+    lex = predicates()
+    words = {head.lemma_.lower(), head.lower_} | {
+        c.lower_ for c in head.children if c.dep_ in ("compound", "amod")
+    }
+    return (
+        bool(words & lex.measure_objects)
+        or head.lemma_.lower()
+        in (
+            "flight",
+            "service",
+            "trade",
+            "shipment",
+            "supply",
+            "delivery",
+            "operation",
+        )
+        and bool(words & {"visa", "consular", "export", "import", "flight", "air", "gas", "oil"})
+    )
+
+
+def _title_tokens(root: Token, verb: Token | None, partner: set[int]) -> list[int]:
+    """Token indices of a title: ``verb`` (with particle) plus the object subtree of ``root``,
+    trimmed by the tree: relative clauses, appositions, adverbial clauses, time phrases and the
+    partner's prepositional phrases are dropped whole."""
+    keep: set[int] = set()
+
+    def visit(tok: Token, top: bool) -> None:
+        keep.add(tok.i)
+        for c in tok.children:
+            if c.dep_ == "poss" and _is_actor_phrase(c):
+                continue
+            if c.dep_ == "aux" and c.lower_ == "to" and not top:
+                keep.add(c.i)
+                continue
+            if c.dep_ in _TRIM_DEPS and not (c.dep_ == "advmod" and c.head.pos_ == "ADJ"):
+                if c.dep_ == "cc" and any(s.dep_ == "conj" for s in tok.children):
+                    keep.add(c.i)
+                continue
+            if (
+                c.dep_ == "acl"
+                and c.tag_ == "VBG"
+                and top
+                and c.lower_
+                not in ("covering", "including", "concerning", "involving", "related", "relating")
+            ):
+                continue
+            if c.dep_ == "prep":
+                obj = _prep_object(c)
+                if obj is None:
+                    continue
+                if _is_time(obj) or (_is_actor_phrase(obj) and c.lower_ in _PARTNER_PREPS | {"in"}):
+                    continue
+                if c.lower_ in (
+                    "during",
+                    "after",
+                    "before",
+                    "since",
+                    "until",
+                    "amid",
+                    "despite",
+                    "by",
+                    "within",
+                    "at",
+                    "as",
+                    "like",
+                    "including",
+                    "under",
+                ):
+                    continue
+            visit(c, False)
+
+    visit(root, True)
+    if verb is not None and verb.i != root.i:
+        keep.add(verb.i)
+        for c in verb.children:
+            if c.dep_ == "prt":
+                keep.add(c.i)
+    # strip leading determiners and possessives, trailing punctuation
+    ordered = sorted(keep)
+    doc = root.doc
+    while ordered and (
+        doc[ordered[0]].dep_ in ("det", "poss", "case", "punct", "cc", "prep")
+        or doc[ordered[0]].lower_ in ("their", "its", "his", "her", "the")
+    ):
+        ordered.pop(0)
+    while ordered and doc[ordered[-1]].dep_ in ("punct", "cc", "prep", "case", "det"):
+        ordered.pop()
+    return ordered
+
+
+_ACTORS: set[int] = set()
+"""Token indices of actor mentions in the sentence being read (set by :func:`clauses`)."""
+
+
+def _is_actor_phrase(tok: Token) -> bool:
+    """True when the phrase headed by ``tok`` names a party: an actor mention's head, or
+    "each other's countries"."""
+    if tok.i in _ACTORS:
+        return True
+    if tok.lower_ in ("countries", "country", "capitals") and any(
+        c.dep_ == "poss" and c.lower_ == "other" for c in tok.children
+    ):
+        return True
+    return False
+
+
+def _partner_tokens(tokens: Iterable[Token]) -> set[int]:
+    """Actor tokens inside a phrase (the other party: "with Japan", "on Australian barley",
+    "Tokyo's", "each other's countries")."""
+    out: set[int] = set()
+    for t in tokens:
+        if t.i in _ACTORS:
+            out.add(t.i)
+        elif t.lower_ == "other" and t.dep_ == "poss":
+            out.add(t.i)
+    return out
+
+
+def _items(obj: Token) -> tuple[tuple[int, ...], ...]:
+    """An agreement list split per subject: "agreements on uranium, energy and AI" -> three."""
+    lex = predicates()
+    if obj.lemma_.lower() not in lex.agreement_nouns and obj.lower_ not in lex.agreement_nouns:
+        return ()
+    for c in obj.children:
+        if (c.dep_ == "prep" and c.lower_ in ("on", "in", "for", "covering", "concerning")) or (
+            c.dep_ == "acl" and c.lower_ in ("covering", "including", "concerning", "involving")
+        ):
+            first = (
+                _prep_object(c)
+                if c.dep_ == "prep"
+                else next((x for x in c.children if x.dep_ in ("dobj", "pobj")), None)
+            )
+            if first is None:
+                continue
+            conj = [first] + [t for t in first.conjuncts if t.i > first.i]
+            if len(conj) < 2:
+                continue
+            out = []
+            for item in conj:
+                skip = [x for x in item.children if x.dep_ in ("conj", "cc", "punct")]
+                out.append(tuple(sorted(t.i for t in _subtree(item, skip))))
+            return tuple(out)
+    return ()
+
+
+def _kind(
+    lemma: str, obj: Token | None, own: dict[str, Any] | None, measure: bool
+) -> CommitmentKind:
+    lex = predicates()
+    if measure:
+        return CommitmentKind.MEASURE
+    if own and own.get("kind") == "agreement":
+        return CommitmentKind.AGREEMENT
+    if obj is not None:
+        word = obj.lemma_.lower()
+        if word in lex.talks_nouns or obj.lower_ in lex.talks_nouns or word == "talk":
+            return CommitmentKind.TALKS
+        if word in lex.agreement_nouns or obj.lower_ in lex.agreement_nouns:
+            return CommitmentKind.AGREEMENT
+    if lemma in ("negotiate", "discuss"):
+        return CommitmentKind.TALKS
+    return CommitmentKind.ACTION
+
+
+# --------------------------------------------------------------------------------------------
+# the clauses of a sentence
+
+
+def _status_for_change(
+    pred: Token,
+    reading: _Reading,
+    own: dict[str, Any],
+    obj: Token | None,
+    measure: bool,
+    agents: int,
+) -> tuple[CommitmentStatus, bool] | None:
+    """A change verb (suspend, lift, resume, ...) read as a status of its object.
+
+    Returns (status, restrictive) or None. "lifted the ban" -> (reversed, restrictive);
+    "suspended visa services" (one government) -> (in_progress, restrictive: a measure in effect);
+    "suspended talks" -> (paused, cooperative).
+    """
+    status = reading.status
+    if not isinstance(status, _S):
+        return None
+    past = own.get("past")
+    if status is _S.PROPOSED or past is None:
+        return status, measure
+    if not own.get("change"):
+        if (
+            past in ("in_progress",)
+            and _service_object(obj)
+            and reading.governor.i == pred.i
+            and _tense(pred) in ("past", "perfect", "present")
+        ):
+            return _S.REVERSED, True  # "reopened the border post": the closure is lifted
+        return status, measure
+    # "will suspend the ban", "agreed to lift the tariffs", "lifted the ban": the change is
+    # the news; the object takes the status the change gives it
+    status = _S(past)
+    if measure:
+        return status, True
+    if past == "paused" and _service_object(obj) and agents == 1:
+        return _S.IN_PROGRESS, True
+    if (
+        past in ("in_progress",)
+        and _service_object(obj)
+        and own.get("plover") == "COOPERATE"
+        and reading.governor.i == pred.i
+        and _tense(pred) in ("past", "perfect", "present")
+    ):
+        return _S.REVERSED, True  # "reopened the border post": the closure is lifted
+    return status, False
+
+
+def clauses(
+    doc: Doc,
+    actors: Iterable[int] = (),
+    visit_lemmas: frozenset[str] = frozenset({"visit", "travel"}),
+) -> list[Clause]:
+    """Every commitment clause of a parsed sentence ``doc``, in text order of their predicates.
+
+    ``actors`` are the token indices of actor mentions (countries, capitals, demonyms,
+    institutions, officials): prepositional phrases and possessives made of them are the partner,
+    not the title. Never raises on any parse; returns ``[]`` when nothing qualifies.
+    """
+    lex = predicates()
+    _ACTORS.clear()
+    _ACTORS.update(actors)
+    out: list[Clause] = []
+    used: set[int] = set()
+    for tok in doc:
+        lemma = _lemma(tok)
+        if tok.i in used:
+            continue
+        clause: Clause | None = None
+        if tok.pos_ in ("VERB", "AUX") and lemma in lex.content and lemma not in visit_lemmas:
+            clause = _content_clause(tok, lemma)
+        elif tok.pos_ == "VERB" and lemma in lex.control:
+            clause = _control_object_clause(tok, lemma)
+        elif tok.pos_ in ("NOUN",) and (tok.lower_ in lex.nouns or lemma in lex.nouns):
+            clause = _noun_clause(tok, lex.nouns.get(tok.lower_) or lex.nouns[lemma])
+        elif (
+            lemma in lex.state_verbs
+            or lemma in ("remain", "stay", "keep")
+            or tok.lower_ in ("way", "effect", "force", "place", "hold")
+        ):
+            clause = _state_clause(tok, lemma)
+        if (
+            clause is None
+            and tok.pos_ == "VERB"
+            and lemma not in lex.empty_verbs
+            and lemma not in visit_lemmas
+            and lemma not in lex.control
+            and lemma not in lex.content
+            and _governed(tok)
+        ):
+            clause = _content_clause(tok, lemma, {"plover": "COOPERATE", "past": None})
+        if clause is not None:
+            out.append(clause)
+            used.add(clause.predicate)
+    return _dedupe(out)
+
+
+def _dedupe(found: list[Clause]) -> list[Clause]:
+    """Drop a clause whose title lies inside another's (a nominal inside a verb's object)."""
+    out: list[Clause] = []
+    for c in found:
+        inner = False
+        for d in found:
+            if d is c or not d.title or not c.title:
+                continue
+            if set(c.title) < set(d.title) and c.predicate in d.title:
+                inner = True
+                break
+            if set(c.title) == set(d.title) and c.predicate > d.predicate:
+                inner = True
+                break
+        if not inner:
+            out.append(c)
+    return out
+
+
+def _agent_info(tok: Token) -> tuple[tuple[int, ...], bool, bool]:
+    """(agent token indices, first person, government-like) of predicate ``tok``'s clause."""
+    subj = _subject(tok)
+    if subj is None:
+        return (), False, True
+    if subj.dep_ == "nsubjpass" and subj.head.i == tok.i:
+        agents = [c for c in tok.children if c.dep_ == "agent"]
+        if agents:
+            sub = list(agents[0].subtree)
+            return tuple(t.i for t in sub), False, True
+        return (), False, True
+    skip = [
+        c
+        for c in subj.children
+        if c.dep_ in ("relcl", "acl", "appos", "prep") and c.lower_ not in ("of", "from")
+    ]
+    toks = _subtree(subj, skip)
+    first = subj.lower_ in ("we", "i", "us")
+    return tuple(t.i for t in toks), first, True
+
+
+def _governed(tok: Token) -> bool:
+    """True when a verb outside the lexicon still names a commitment: it is the complement of
+    a control predicate ("pledged to coordinate", "undertook to send") or carries "will" /
+    "shall" ("Cairo will supply")."""
+    lex = predicates()
+    prev = tok
+    for gov in _walk_up(tok):
+        if prev.dep_ == "conj" and gov.dep_ != "conj":
+            prev = gov
+            continue
+        if _lemma(gov) in lex.control and prev.dep_ != "ccomp":
+            return True
+        if _lemma(gov) in ("say", "tell", "announce", "add", "state", "report"):
+            return False
+        prev = gov
+    return any(a.lower_ in ("will", "shall", "'ll") for a in _aux(tok))
+
+
+def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -> Clause | None:
+    lex = predicates()
+    own = own if own is not None else lex.content[lemma]
+    if own.get("particle") and not _has_particle(tok, own["particle"]):
+        if lemma in ("set", "push", "roll", "tear", "pull", "back"):
+            return None
+    if lemma in ("back",) and not _has_particle(tok, "out"):
+        return None
+    obj = _object(tok, bool(own.get("change")))
+    if obj is not None and obj.lemma_.lower() in lex.empty_objects and not _of_object(obj):
+        return None
+    if obj is not None and obj.pos_ == "PRON" and obj.lower_ not in ("it",):
+        return None
+    allowed = own.get("objects")
+    if allowed and (
+        obj is None
+        or not (
+            {obj.lower_, obj.lemma_.lower()}
+            | {c.lower_ for c in obj.children if c.dep_ == "compound"}
+        )
+        & set(allowed)
+    ):
+        return None
+    if (
+        obj is not None
+        and obj.lemma_.lower() in ("visit", "trip", "tour")
+        and lemma not in ("postpone", "delay", "cancel", "defer", "suspend", "reschedule")
+    ):
+        return None  # visits are read by the extractor's visit rules
+    if own.get("needs_noun") and (
+        obj is None
+        or (obj.lemma_.lower() not in lex.agreement_nouns and lemma != "declare")
+        or (lemma == "declare" and "persona" not in {t.lower_ for t in tok.subtree})
+    ):
+        return None
+    if obj is None and lemma not in ("cooperate", "collaborate", "resume", "quit", "exit"):
+        return None
+    reading = _reading(tok, own)
+    if reading is None or reading.status == "negated" or reading.status is None:
+        return None
+    if (
+        obj is not None
+        and obj.lemma_.lower() in _ENGAGEMENT_NOUNS
+        and reading.status in (_S.FULFILLED, _S.IN_PROGRESS)
+        and lemma not in ("resume", "restart", "suspend")
+    ):
+        return None  # "concluded a two-day visit", "completed talks": an engagement
+    if obj is not None and any(c.lower_ == "no" and c.dep_ == "det" for c in obj.children):
+        return None
+    measure = _is_measure(obj, lemma, own)
+    agent, first, _ = _agent_info(tok)
+    if obj is not None and obj.i in agent:
+        agent = ()  # a passive's subject is the commitment, not its agent
+    restrictive = measure
+    status = reading.status
+    assert isinstance(status, _S)
+    if own.get("change") or (own.get("past") == "in_progress" and _service_object(obj)):
+        change = _status_for_change(tok, reading, own, obj, measure, _agent_count(tok))
+        if change is None:
+            return None
+        status, restrictive = change
+    elif (
+        measure
+        and own.get("plover") in ("SANCTION", "EXPEL", "REDUCE")
+        and reading.governor.i == tok.i
+    ):
+        restrictive = True
+    elif measure and own.get("plover") in ("SANCTION", "EXPEL", "REDUCE"):
+        # "plans to impose tariffs", "agreed to ban": announced or planned measures
+        restrictive = True
+    elif measure:
+        restrictive = False  # "extend the pause on tariffs": cooperative
+        measure = False
+    if measure and not restrictive:
+        measure = False
+    light = (
+        own.get("kind") == "agreement"
+        or own.get("change")
+        or lemma
+        in (
+            "impose",
+            "slap",
+            "levy",
+            "reimpose",
+            "introduce",
+            "extend",
+            "renew",
+            "conclude",
+            "reach",
+            "strike",
+            "clinch",
+            "hold",
+            "host",
+            "conduct",
+            "complete",
+            "finalise",
+            "finalize",
+        )
+    )
+    if restrictive or (
+        obj is not None
+        and ({obj.lemma_.lower(), obj.lower_} & (lex.talks_nouns | lex.agreement_nouns))
+    ):
+        light = True
+    scope = list(tok.subtree)
+    partner = _partner_tokens(scope)
+    if obj is not None:
+        title = _title_tokens(obj, None if light else tok, partner)
+        if len(title) == 1:
+            title = _with_verb_preps(tok, obj, title)
+        items = _items(obj)
+    else:
+        title = _title_tokens(tok, None, partner)
+        items = ()
+    if not title:
+        return None
+    kind = _kind(lemma, obj, own, restrictive)
+    if kind is CommitmentKind.TALKS and status is _S.AGREED and lemma in _OPEN_ENDED:
+        status = _S.UNDER_DISCUSSION
+    return Clause(
+        predicate=tok.i,
+        governor=reading.governor.i,
+        status=status,
+        kind=kind,
+        restrictive=restrictive,
+        agent=agent,
+        partner=tuple(sorted(partner)),
+        title=tuple(title),
+        items=items,
+        hedged=reading.hedged,
+        first_person=first,
+        lemma=lemma,
+        visit_purpose=reading.visit_purpose,
+    )
+
+
+def _with_verb_preps(verb: Token, obj: Token, title: list[int]) -> list[int]:
+    """A one-word object completed by the verb's own complements: "extend their pause | on
+    higher tariffs" (the parser attaches the phrase to the verb)."""
+    out = set(title)
+    for c in verb.children:
+        if c.dep_ == "prep" and c.lower_ in ("on", "of", "for", "over") and c.i > obj.i:
+            o = _prep_object(c)
+            if o is None or _is_time(o) or _is_actor_phrase(o):
+                continue
+            out.update(_title_tokens(c, None, set()))
+            out.add(c.i)
+    return sorted(out)
+
+
+def _of_object(obj: Token) -> bool:
+    return any(c.dep_ == "prep" and c.lower_ == "of" for c in obj.children)
+
+
+def _agent_count(tok: Token) -> int:
+    subj = _subject(tok)
+    if subj is None:
+        return 0
+    if subj.lower_ in ("sides", "countries", "nations", "governments", "leaders", "they"):
+        return 2
+    return 1 + len([t for t in subj.conjuncts])
+
+
+def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
+    """A control verb with a noun object: "agreed on a shared work plan", "pledged $2 billion
+    in aid", "announced a ban on imports", "approved the sale of jets"."""
+    lex = predicates()
+    entry = lex.control[lemma]
+    if entry["status"] == "negated":
+        return None
+    # a verbal complement is read from the complement's side (_content_clause)
+    if any(c.dep_ in ("xcomp", "ccomp") for c in tok.children):
+        return None
+    obj = None
+    for c in tok.children:
+        if c.dep_ in ("dobj", "obj") and c.pos_ in ("NOUN", "PROPN", "NUM"):
+            obj = c
+            break
+        if c.dep_ == "prep" and c.lower_ in ("on", "to", "upon"):
+            o = _prep_object(c)
+            if o is not None and o.pos_ in ("NOUN", "PROPN") and o.tag_ != "VBG":
+                obj = o
+                break
+            if o is not None and o.tag_ == "VBG":
+                return _gerund_clause(tok, lemma, o)
+    if obj is None and lemma in ("continue", "resume", "begin", "start"):
+        subs = _children(tok, "nsubj")
+        if subs and subs[0].lemma_.lower() in lex.talks_nouns:
+            obj = subs[0]
+    if _is_passive(tok) and obj is None:
+        subs = _children(tok, "nsubjpass")
+        if subs and subs[0].pos_ in ("NOUN", "PROPN"):
+            obj = subs[0]
+    if obj is None:
+        return None
+    word = obj.lemma_.lower()
+    if word in lex.empty_objects or obj.pos_ == "PRON":
+        return None
+    if word in lex.nouns and lex.nouns[word].get("of") and _of_object(obj):
+        return None  # "announced the suspension of ...": the noun clause reads it
+    if any(c.lower_ == "no" and c.dep_ == "det" for c in obj.children):
+        return None
+    if _negated(tok):
+        return None
+    status = _S(entry["status"])
+    hedged = False
+    mod, soft = _modal_status(tok)
+    if mod is _S.PROPOSED:
+        status, hedged = _S.PROPOSED, True
+    neutral = lemma in lex.talks_control
+    for gov in _walk_up(tok):
+        glemma = _lemma(gov)
+        if glemma in lex.negating_verbs or _negated(gov):
+            return None
+        if glemma in lex.control:
+            gstatus = lex.control[glemma]["status"]
+            if gstatus == "negated":
+                return None
+            if gstatus == "proposed":
+                status, hedged = _S.PROPOSED, True
+            elif neutral:
+                status, neutral = _S(gstatus), False
+        elif glemma in ("say", "tell", "announce", "add", "state", "report"):
+            break
+    measure = _is_measure(obj, lemma, None) and lemma in (
+        "announce",
+        "unveil",
+        "approve",
+        "threaten",
+        "plan",
+        "propose",
+        "consider",
+        "weigh",
+        "mull",
+    )
+    if lemma in ("accept", "confirm", "endorse", "approve") and not (
+        measure or word in lex.agreement_nouns or _of_object(obj)
+    ):
+        return None
+    if lemma in ("discuss", "explore", "negotiate", "work") and word in lex.talks_nouns:
+        return None
+    kind = _kind(lemma, obj, None, measure)
+    if lemma in ("discuss", "negotiate", "explore"):
+        kind = CommitmentKind.TALKS
+    if (
+        kind is CommitmentKind.TALKS
+        and status in (_S.AGREED, _S.IN_PROGRESS)
+        and (lemma in _OPEN_ENDED)
+    ):
+        status = _S.UNDER_DISCUSSION
+    agent, first, _ = _agent_info(tok)
+    partner = _partner_tokens(list(tok.subtree))
+    title = _title_tokens(obj, None, partner)
+    if not title:
+        return None
+    return Clause(
+        predicate=tok.i,
+        governor=tok.i,
+        status=status,
+        kind=kind,
+        restrictive=measure,
+        agent=agent,
+        partner=tuple(sorted(partner)),
+        title=tuple(title),
+        items=_items(obj),
+        hedged=hedged,
+        first_person=first,
+        lemma=lemma,
+    )
+
+
+def _gerund_clause(tok: Token, lemma: str, gerund: Token) -> Clause | None:
+    """ "committed to formalising cooperation on X": the gerund phrase is the commitment."""
+    lex = predicates()
+    status = _S(lex.control[lemma]["status"])
+    if _negated(tok):
+        return None
+    mod, soft = _modal_status(tok)
+    hedged = mod is _S.PROPOSED
+    if hedged:
+        status = _S.PROPOSED
+    agent, first, _ = _agent_info(tok)
+    partner = _partner_tokens(list(gerund.subtree))
+    title = _title_tokens(gerund, None, partner)
+    if not title:
+        return None
+    return Clause(
+        predicate=gerund.i,
+        governor=tok.i,
+        status=status,
+        kind=CommitmentKind.ACTION,
+        restrictive=False,
+        agent=agent,
+        partner=tuple(sorted(partner)),
+        title=tuple(title),
+        hedged=hedged,
+        first_person=first,
+        lemma=_lemma(gerund),
+    )
+
+
+def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
+    """Nominalisations: "the decision to appoint liaison officers" (its ``acl`` complement is the
+    commitment); "the suspension of direct flights" (its ``of`` object is, with the noun's
+    status); "the restoration of visa services"."""
+    lex = predicates()
+    if any(c.lower_ == "no" and c.dep_ == "det" for c in tok.children):
+        return None
+    status = _S(entry["status"])
+    target: Token | None = None
+    verb_lemma = entry.get("verb", "")
+    if entry.get("of"):
+        for c in tok.children:
+            if c.dep_ == "prep" and c.lower_ == "of":
+                target = _prep_object(c)
+                break
+        if target is None:
+            return None
+        if target.lower_ in ("talks", "negotiations") and status is _S.IN_PROGRESS:
+            pass
+    else:
+        comp = [
+            c
+            for c in tok.children
+            if c.dep_ in ("acl", "relcl")
+            and c.pos_ == "VERB"
+            and any(a.lower_ == "to" for a in c.children)
+        ]
+        if not comp:
+            return None
+        if entry.get("to_only") and tok.lower_ != "agreement":
+            return None
+        gov = tok.head.head if tok.dep_ == "pobj" else tok.head
+        if tok.dep_ in ("dobj", "pobj") and _lemma(gov) in lex.control:
+            return None  # "agreed on a plan to ...": the control verb reads the whole phrase
+        verb = comp[0]
+        vlemma = _lemma(verb)
+        if vlemma in ("visit", "travel"):
+            return None
+        obj = _object(verb)
+        if obj is None or obj.lemma_.lower() in lex.empty_objects:
+            return None
+        partner = _partner_tokens(list(verb.subtree))
+        light = vlemma in lex.content and (
+            lex.content[vlemma].get("kind") == "agreement" or lex.content[vlemma].get("change")
+        )
+        title = _title_tokens(obj, None if light else verb, partner)
+        own = lex.content.get(vlemma)
+        measure = _is_measure(obj, vlemma, own)
+        restrictive = measure and bool(own) and own.get("plover") in ("SANCTION", "EXPEL", "REDUCE")
+        kind = _kind(vlemma, obj, own, restrictive)
+        if kind is CommitmentKind.TALKS and status is _S.AGREED and vlemma in _OPEN_ENDED:
+            status = _S.UNDER_DISCUSSION
+        poss = [c for c in tok.children if c.dep_ == "poss"]
+        agent = tuple(t.i for t in poss[0].subtree) if poss else ()
+        if not title:
+            return None
+        return Clause(
+            predicate=verb.i,
+            governor=tok.i,
+            status=status,
+            kind=kind,
+            restrictive=restrictive,
+            agent=agent,
+            partner=tuple(sorted(partner)),
+            title=tuple(title),
+            items=_items(obj),
+            lemma=vlemma,
+        )
+    # "the suspension of X" / "the lifting of the ban on X"
+    head = tok.head
+    hlemma = _lemma(head)
+    hedged = False
+    if head.pos_ == "VERB":
+        if _negated(head):
+            return None
+        mod, soft = _modal_status(head)
+        if (
+            hlemma in lex.control
+            and tok.dep_ in ("dobj", "pobj")
+            and hlemma not in ("announce", "confirm")
+        ):
+            status = _S(lex.control[hlemma]["status"])
+            if status is _S.AGREED and entry["status"] in ("in_progress",):
+                status = _S.AGREED
+        elif mod is _S.PROPOSED:
+            status, hedged = _S.PROPOSED, True
+        elif mod is _S.AGREED and tok.dep_ in ("nsubj", "nsubjpass"):
+            status = _S.AGREED if entry["status"] in ("in_progress", "fulfilled") else status
+    own = lex.content.get(verb_lemma)
+    measure = (
+        _is_measure(target, verb_lemma, own)
+        or _is_measure(tok, verb_lemma, None)
+        and verb_lemma in ("impose", "expel", "recall")
+    )
+    restrictive = False
+    if own and own.get("change"):
+        if measure:
+            restrictive = True
+        elif entry["status"] == "paused" and _service_object(target):
+            status, restrictive = (_S.IN_PROGRESS if status is _S.PAUSED else status), True
+    elif verb_lemma in ("impose", "expel", "recall"):
+        restrictive = True
+        measure = True
+    elif (
+        own
+        and own.get("past") == "in_progress"
+        and _service_object(target)
+        and status is _S.IN_PROGRESS
+    ):
+        status, restrictive, measure = _S.REVERSED, True, True
+    partner = _partner_tokens(list(tok.subtree))
+    title = _title_tokens(target, None, partner)
+    if not title:
+        return None
+    kind = _kind(verb_lemma, target, own, measure and restrictive)
+    poss = [c for c in tok.children if c.dep_ == "poss"]
+    agent = tuple(t.i for t in poss[0].subtree) if poss else ()
+    if not agent and head.pos_ == "VERB" and tok.dep_ in ("dobj",):
+        agent, _, _ = _agent_info(head)
+    return Clause(
+        predicate=tok.i,
+        governor=head.i if head.pos_ == "VERB" else tok.i,
+        status=status,
+        kind=kind,
+        restrictive=restrictive,
+        agent=agent,
+        partner=tuple(sorted(partner)),
+        title=tuple(title),
+        items=_items(target),
+        hedged=hedged,
+        lemma=verb_lemma,
+    )
+
+
+_KEPT_STATES = {
+    "suspend": "paused",
+    "suspended": "paused",
+    "freeze": "paused",
+    "frozen": "paused",
+    "close": "in_progress",
+    "closed": "in_progress",
+    "ban": "in_progress",
+    "banned": "in_progress",
+    "force": "in_progress",
+    "place": "in_progress",
+    "effect": "in_progress",
+    "halt": "paused",
+    "halted": "paused",
+    "shut": "in_progress",
+}
+"""What "remain / stay / keep ... X" says of its object."""
+
+
+def _state_clause(tok: Token, lemma: str) -> Clause | None:
+    """State predicates: "the pipeline is under way", "the ban took effect", "the talks were put
+    on hold", "the pact came into force": the subject is the commitment."""
+    lex = predicates()
+    status: CommitmentStatus | None = None
+    verb = tok
+    if lemma in ("remain", "stay", "keep") and tok.pos_ in ("VERB", "AUX"):
+        comp = [
+            c
+            for c in tok.children
+            if c.dep_ in ("acomp", "oprd", "xcomp", "ccomp") and c.lemma_.lower() in _KEPT_STATES
+        ]
+        if not comp and lemma == "keep":
+            # the parser may hang "suspended" on the last noun: "keep its levy on goods
+            # suspended"
+            comp = [
+                c
+                for c in tok.subtree
+                if c.i > tok.i
+                and c.dep_ in ("acl", "amod", "oprd")
+                and c.tag_ in ("VBN", "JJ")
+                and c.lemma_.lower() in _KEPT_STATES
+                and c.i == c.head.i + 1
+                and c.right_edge.i == c.i
+            ]
+        if not comp:
+            return None
+        state = _KEPT_STATES[comp[0].lemma_.lower()]
+        head = next(
+            (
+                c
+                for c in tok.children
+                if c.dep_ in (("dobj",) if lemma == "keep" else ("nsubj", "nsubjpass"))
+            ),
+            None,
+        )
+        if head is None and lemma == "keep":
+            head = next((c for c in comp[0].children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if head is None or head.pos_ not in ("NOUN", "PROPN"):
+            return None
+        measure = _is_measure(head, "", None)
+        if state == "paused" and not measure and _service_object(head):
+            status, measure = _S.IN_PROGRESS, True
+        elif state == "paused" and measure:
+            status = _S.PAUSED
+        else:
+            status = _S(state)
+        title = _title_tokens(head, None, set())
+        if not title or head.lemma_.lower() in lex.empty_objects:
+            return None
+        return Clause(
+            predicate=tok.i,
+            governor=tok.i,
+            status=status,
+            kind=_kind("", head, None, measure),
+            restrictive=measure,
+            agent=_agent_info(tok)[0] if lemma == "keep" else (),
+            partner=tuple(sorted(_partner_tokens(list(tok.subtree)))),
+            title=tuple(title),
+            lemma=lemma,
+        )
+    if lemma in lex.state_verbs and tok.pos_ == "VERB":
+        spec = lex.state_verbs[lemma]
+        objs = {c.lower_ for c in tok.subtree if c.i > tok.i and c.i <= tok.i + 4}
+        if spec["objects"] and not objs & set(spec["objects"]):
+            return None
+        status = _S(spec["status"])
+    else:
+        phrase = None
+        for words, st in lex.state_predicates.items():
+            parts = words.split()
+            last = parts[-1]
+            if tok.lower_ == last and tok.i >= len(parts) - 1:
+                window = [t.lower_ for t in tok.doc[tok.i - len(parts) + 1 : tok.i + 1]]
+                if window == parts:
+                    phrase = st
+                    break
+        if phrase is None:
+            return None
+        status = _S(phrase)
+        verb = tok.head
+        while verb.dep_ in ("pobj", "prep", "advmod", "acomp", "attr") and verb.head is not verb:
+            verb = verb.head
+    if verb.pos_ not in ("VERB", "AUX") or _negated(verb):
+        return None
+    subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if not subj or subj[0].pos_ not in ("NOUN", "PROPN"):
+        return None
+    head = subj[0]
+    if head.lemma_.lower() in lex.empty_objects:
+        return None
+    mod, soft = _modal_status(verb)
+    hedged = False
+    if mod is _S.PROPOSED:
+        status, hedged = _S.PROPOSED, True
+    elif mod is _S.AGREED and status is _S.IN_PROGRESS:
+        status = _S.AGREED
+    measure = _is_measure(head, "", None)
+    partner = _partner_tokens(list(head.subtree))
+    title = _title_tokens(head, None, partner)
+    if not title:
+        return None
+    return Clause(
+        predicate=verb.i,
+        governor=verb.i,
+        status=status,
+        kind=_kind("", head, None, measure),
+        restrictive=measure,
+        agent=(),
+        partner=tuple(sorted(partner)),
+        title=tuple(title),
+        items=_items(head),
+        hedged=hedged,
+        lemma=lemma,
+    )

