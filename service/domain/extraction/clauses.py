@@ -106,6 +106,12 @@ _GOV_NOUNS = frozenset(
 """Heads of a subject that speak for a government even when no country is named in them."""
 
 
+_MEETINGS = frozenset(
+    {"meeting", "session", "summit", "round", "consultation", "dialogue", "commission",
+     "exercise", "exercises", "drill", "drills", "review"}
+)
+"""What "hold / host / convene" can commit to (a meeting, a round, an exercise)."""
+
 _OPEN_ENDED = frozenset(
     {
         "continue",
@@ -195,6 +201,7 @@ class _Lex:
     negating_verbs: frozenset[str]
     modals: dict[str, str]
     fulfilled_support: frozenset[str]
+    noun_object_control: frozenset[str]
 
 
 @cache
@@ -218,6 +225,7 @@ def predicates() -> _Lex:
         negating_verbs=frozenset(raw["negating_verbs"]),
         modals=raw["modals"],
         fulfilled_support=frozenset(raw["noun_support"]["fulfilled"]),
+        noun_object_control=frozenset(raw["noun_object_control"]),
     )
 
 
@@ -340,7 +348,8 @@ def _conditional(tok: Token) -> bool:
     """True inside an "if" / "whether" / "unless" clause on the way up from ``tok``."""
     cur = tok
     for _ in range(8):
-        if any(c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless") for c in cur.children):
+        if any(c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless", "once")
+               for c in cur.children):
             return True
         if cur.head is cur:
             return False
@@ -766,7 +775,7 @@ def clauses(
         clause: Clause | None = None
         if tok.pos_ in ("VERB", "AUX") and lemma in lex.content and lemma not in visit_lemmas:
             clause = _content_clause(tok, lemma)
-        elif tok.pos_ == "VERB" and lemma in lex.control:
+        elif tok.pos_ == "VERB" and lemma in lex.noun_object_control:
             clause = _control_object_clause(tok, lemma)
         elif tok.pos_ in ("NOUN",) and (tok.lower_ in lex.nouns or lemma in lex.nouns):
             clause = _noun_clause(tok, lex.nouns.get(tok.lower_) or lex.nouns[lemma])
@@ -832,6 +841,20 @@ def _agent_info(tok: Token) -> tuple[tuple[int, ...], bool, bool]:
     return tuple(t.i for t in toks), first, True
 
 
+def _object_words(obj: Token) -> set[str]:
+    """The object's head, its compounds and, for "the last of its staff" or "part of the
+    tariffs", the head of its "of" phrase."""
+    words = {obj.lower_, obj.lemma_.lower()} | {
+        c.lower_ for c in obj.children if c.dep_ in ("compound", "amod")
+    }
+    for c in obj.children:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            inner = _prep_object(c)
+            if inner is not None:
+                words |= {inner.lower_, inner.lemma_.lower()}
+    return words
+
+
 def _governed(tok: Token) -> bool:
     """True when a verb outside the lexicon still names a commitment: it is the complement of
     a control predicate ("pledged to coordinate", "undertook to send") or carries "will" /
@@ -879,6 +902,10 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         and lemma not in ("postpone", "delay", "cancel", "defer", "suspend", "reschedule")
     ):
         return None  # visits are read by the extractor's visit rules
+    if lemma in ("hold", "host", "convene") and (
+        obj is None or obj.lemma_.lower() not in lex.talks_nouns | _MEETINGS
+    ):
+        return None
     if own.get("needs_noun") and (
         obj is None
         or (obj.lemma_.lower() not in lex.agreement_nouns and lemma != "declare")
@@ -920,8 +947,13 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     elif measure and own.get("plover") in ("SANCTION", "EXPEL", "REDUCE"):
         # "plans to impose tariffs", "agreed to ban": announced or planned measures
         restrictive = True
+    elif measure and lemma in ("extend", "renew", "prolong", "expand", "broaden", "widen"):
+        restrictive = True  # "extended its ban on petrol exports": the measure stays
+        if status is _S.AGREED and reading.governor.i == tok.i and _tense(tok) in (
+                "past", "perfect"):
+            status = _S.IN_PROGRESS
     elif measure:
-        restrictive = False  # "extend the pause on tariffs": cooperative
+        restrictive = False  # "agreed to cut tariffs": cooperative
         measure = False
     if measure and not restrictive:
         measure = False
@@ -954,7 +986,7 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         and ({obj.lemma_.lower(), obj.lower_} & (lex.talks_nouns | lex.agreement_nouns))
     ):
         light = True
-    scope = list(tok.subtree)
+    scope = _subtree(tok, [c for c in tok.children if c.dep_ in ("advcl", "ccomp")])
     partner = _partner_tokens(scope)
     if obj is not None:
         title = _title_tokens(obj, None if light else tok, partner)
@@ -1052,7 +1084,7 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
         return None  # "announced the suspension of ...": the noun clause reads it
     if any(c.lower_ == "no" and c.dep_ == "det" for c in obj.children):
         return None
-    if _negated(tok):
+    if _negated(tok) or _conditional(tok):
         return None
     status = _S(entry["status"])
     hedged = False
@@ -1224,8 +1256,8 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
     hlemma = _lemma(head)
     hedged = False
     if head.pos_ == "VERB":
-        if _negated(head):
-            return None
+        if _negated(head) or (hlemma in lex.empty_verbs and hlemma not in lex.fulfilled_support):
+            return None  # "condemned the launch of a missile"
         mod, soft = _modal_status(head)
         if (
             hlemma in lex.control

@@ -981,23 +981,31 @@ def _clause_dyads(
 
     Agent countries come from the subject (a pronoun: the previous sentence's actors; "we": the
     speaker); the partner from actor phrases inside the clause ("with Japan", "on Australian
-    barley"). Two agents and an outside partner give one commitment per agent (a declaration of
-    two leaders with pledges to a third country).
+    barley"; a city only when it is the predicate's own destination: "send troops to Goma").
+    Two agents give their own pair, except when the predicate itself is directed at a third
+    country ("France and Germany pledged to help Ukraine"): then one commitment per agent.
     """
     agent_tokens = [i for i in clause.agent if i not in clause.title]
     words = {parsed[i].lower_ for i in agent_tokens}
     if words & _not_national():
         return None  # a province, a company, analysts, a multilateral group: not a party
+    if agent_tokens and not _government_head(parsed, agent_tokens, owner):
+        return None  # "Japan's Sumitomo Metal Mining", "Fiji Airways", "UK institutions"
     agents, collective = _countries_of(agent_tokens, owner)
-    partner_idx = [i for i in clause.partner if i not in agent_tokens]
+    direct = _direct_partners(parsed, clause)
+    partner_idx = [
+        i for i in clause.partner
+        if i not in agent_tokens and (i not in owner or owner[i].kind != "city" or i in direct)
+    ] if clause.partner else []
     partners, partner_collective = _countries_of(partner_idx, owner)
+    direct_partners, _ = _countries_of([i for i in partner_idx if i in direct], owner)
     if any(parsed[i].lower_ == "other" for i in partner_idx):
         partner_collective = True
     if agent_tokens and not agents and not collective:
         if clause.first_person:
             agents = list(speaker)
         elif words & _PRONOUNS:
-            if not _pronoun_is_government(parsed, min(agent_tokens), doc):
+            if not _pronoun_is_government(parsed, min(agent_tokens), doc, owner):
                 return None
             agents = [c for c in doc.prev_actor_countries]
             if len(agents) >= 2:
@@ -1007,20 +1015,33 @@ def _clause_dyads(
             parsed[i].lower_ in doc.names for i in agent_tokens
         ):
             return None
+        elif not partners and not sentence_countries:
+            return None  # "police deployed officers": no country in sight, no bilateral act
+        elif len(sentence_countries) == 1 and not any(
+            parsed[i].lower_ in doc.names for i in agent_tokens
+        ):
+            agents = list(sentence_countries)  # "Back in Wellington, the minister announced"
         else:
             agents = [
                 doc.names[parsed[i].lower_] for i in agent_tokens if parsed[i].lower_ in doc.names
             ][:1]
     partners = [p for p in partners if p not in agents]
+    direct_partners = [p for p in direct_partners if p not in agents]
     if collective or (partner_collective and len(agents) < 2):
-        pair = _pair_from(doc, agents + partners, sentence_countries)
+        pair = _pair_from(doc, agents + direct_partners, sentence_countries)
         return [(pair, sorted(set(pair)))] if pair else None
     if len(agents) >= 2:
-        if partners and not set(partners) <= set(agents):
-            return [(_sorted_pair(a, partners[0]), [a]) for a in agents if a != partners[0]]
+        if direct_partners:
+            return [(_sorted_pair(a, direct_partners[0]), [a]) for a in agents]
         pair = _sorted_pair(agents[0], agents[1])
         return [(pair, sorted(pair))]
     if len(agents) == 1:
+        if (
+            not partners
+            and not [c for c in sentence_countries if c != agents[0]]
+            and not _bilateral().search(_clause_text(parsed, clause))
+        ):
+            return None  # one government acting with no other country in sight: domestic
         other = partners[0] if partners else _other_party(doc, agents[0], sentence_countries)
         if other is None or other == agents[0]:
             return None
@@ -1028,6 +1049,60 @@ def _clause_dyads(
     # no agent named: a passive or a nominalisation
     pair = _pair_from(doc, partners, sentence_countries)
     return [(pair, sorted(pair))] if pair else None
+
+
+_GOV_KINDS = frozenset({"country", "capital", "institution", "person", "official", "collective"})
+
+
+def _government_head(parsed: Doc, agent_tokens: list[int], owner: dict[int, Mention]) -> bool:
+    """True when the head of the subject (or of one of its conjuncts) speaks for a government:
+    an actor of a government kind, a government word ("officials", "the ministry") or a
+    pronoun; not a company or a body merely named after a country ("Fiji Airways")."""
+    inside = set(agent_tokens)
+    heads = [parsed[i] for i in agent_tokens if parsed[i].head.i not in inside
+             or parsed[i].head.i == i]
+    for h in list(heads):
+        heads.extend(c for c in h.conjuncts if c.i in inside)
+    for h in heads:
+        m = owner.get(h.i)
+        if m is not None and m.kind in _GOV_KINDS:
+            return True
+        if h.lower_ in _GOV_WORDS or h.lower_ in _PRONOUNS or h.lemma_.lower() in _GOV_WORDS:
+            return True
+    return False
+
+
+@cache
+def _bilateral() -> re.Pattern[str]:
+    return re.compile(load("predicates")["bilateral_pattern"], re.I)
+
+
+@cache
+def _not_bilateral() -> re.Pattern[str]:
+    return re.compile(load("predicates")["not_bilateral_pattern"], re.I)
+
+
+def _clause_text(parsed: Doc, clause: Clause) -> str:
+    """The words of a clause's predicate phrase (its governor's subtree)."""
+    gov = parsed[clause.governor]
+    pred = parsed[clause.predicate]
+    lo = min(gov.left_edge.i, pred.left_edge.i)
+    hi = max(gov.right_edge.i, pred.right_edge.i)
+    return parsed[lo : hi + 1].text
+
+
+def _direct_partners(parsed: Doc, clause: Clause) -> set[int]:
+    """Tokens of phrases aimed at the predicate itself: its object ("help Ukraine") and its
+    own prepositional phrases ("to Kyiv", "with Japan", "for Sri Lanka")."""
+    out: set[int] = set()
+    for head in {parsed[clause.predicate], parsed[clause.governor]}:
+        for c in head.children:
+            if c.dep_ in ("dobj", "dative") or (
+                c.dep_ == "prep" and c.lower_ in ("to", "with", "for", "toward", "towards",
+                                                  "against", "in", "into", "from")
+            ):
+                out.update(t.i for t in c.subtree)
+    return out
 
 
 @cache
@@ -1038,10 +1113,17 @@ def _not_national() -> frozenset[str]:
     return frozenset(raw["multilateral_agent"]) | frozenset(raw["subnational_agent"])
 
 
-def _pronoun_is_government(parsed: Doc, at: int, doc: _Doc) -> bool:
+def _pronoun_is_government(
+    parsed: Doc, at: int, doc: _Doc, owner: dict[int, Mention]
+) -> bool:
     """A pronoun agent stands for a government unless the sentence attributes it to someone
-    else before it ("Executives said they expected ...", "Analysts say it could ...")."""
+    else before it ("Executives said they expected ...", "Fiji Airways said they would")."""
     for tok in parsed[:at]:
+        if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in ("say", "tell", "add",
+                                                                      "announce", "confirm"):
+            span = [t.i for t in tok.subtree]
+            if not _government_head(parsed, span, owner):
+                return False
         if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in (
             "say",
             "tell",
@@ -1092,7 +1174,13 @@ _GOV_WORDS = frozenset(
     "nation nations administration cabinet regulator regulators customs police spokesperson "
     "spokesman spokeswoman embassy counterpart counterparts secretary adviser advisor advisers "
     "ambassador commissioner parliament lawmakers agency agencies army military navy talks "
-    "dialogue discussions negotiations consultations meeting summit statement".split()
+    "dialogue discussions negotiations consultations meeting summit statement watchdog "
+    "bureau department office service commission inspectorate guards guard coastguard "
+    "armies navies forces ministries executive king queen prince emir sultan crown "
+    "presidency chancellery kremlin palace house council court courts mission missions "
+    "consulate consulates high-commission prosecutors parliamentarians legislators senate "
+    "congress ministers' governments' delegates delegate representative representatives "
+    "teams team officers troops regulators".split()
 )
 """Words of a subject that speak for a government even when no country is named in it."""
 
@@ -1175,13 +1263,60 @@ def _clause_due(
     return None
 
 
+@cache
+def _background_pattern() -> re.Pattern[str]:
+    return re.compile(load("predicates")["background_pattern"], re.I)
+
+
+@cache
+def _outside_speakers() -> re.Pattern[str]:
+    words = load("predicates")["non_government_speaker"]
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.I)
+
+
+def _speaker_outside_government(parsed: Doc) -> bool:
+    """True when the sentence reports someone outside government (an analyst, an economist,
+    executives): "..., said Priya Raman, a senior fellow at a think tank"."""
+    for tok in parsed:
+        if tok.lemma_ in ("say", "tell", "argue", "note", "add", "write", "warn", "confirm",
+                          "announce", "expect", "predict", "believe") and tok.pos_ in (
+            "VERB", "AUX"
+        ):
+            for c in tok.children:
+                if c.dep_ in ("nsubj", "nsubjpass"):
+                    if _outside_speakers().search(parsed[c.left_edge.i : c.right_edge.i + 1].text):
+                        return True
+    return False
+
+
+def _specific(word: str, kind: CommitmentKind) -> bool:
+    """A one-word title names a commitment only when the word does ("tariffs", "treaty",
+    "cybersecurity"), not when it is a generic noun ("supplies", "measures")."""
+    if kind in (CommitmentKind.MEASURE, CommitmentKind.AGREEMENT, CommitmentKind.TALKS):
+        return True
+    return bool(topics_for(word))
+
+
 def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
-    """A clause about the past: a past perfect ("had agreed") or a year before publication in
-    its predicate's phrase ("signed in 2019")."""
+    """A clause about the past: a past perfect ("had agreed"), a year before publication in
+    its predicate's phrase ("signed in 2019"), or a marker of the past ("last year", "years
+    ago", "previously"; ``predicates.json`` background_pattern)."""
     pred = parsed[clause.governor]
     if any(a.lower_ == "had" for a in pred.children if a.dep_ in ("aux", "auxpass")):
         return True
-    phrase = parsed[pred.left_edge.i : pred.right_edge.i + 1].text
+    own = {clause.predicate, clause.governor}
+    skip = {
+        t.i
+        for head in own
+        for c in parsed[head].children
+        if c.dep_ in ("conj", "advcl", "relcl", "ccomp", "parataxis", "cc") and c.i not in own
+        for t in c.subtree
+    }
+    lo = min(parsed[i].left_edge.i for i in own)
+    hi = max(parsed[i].right_edge.i for i in own)
+    phrase = " ".join(t.text for t in parsed[lo : hi + 1] if t.i not in skip)
+    if _background_pattern().search(phrase):
+        return True
     for m in _PAST_YEAR.finditer(phrase):
         if int(m.group(0)) < published.year:
             return True
@@ -1203,7 +1338,7 @@ def _syntactic(
     """Commitment drafts of one parsed sentence (``base``: body offset of ``parsed``'s text)."""
     actors, owner = _actor_tokens(parsed, base, local)
     found = clauses(parsed, actors)
-    if not found:
+    if not found or _speaker_outside_government(parsed):
         return []
     sentence_countries: list[str] = []
     for m in local:
@@ -1233,8 +1368,12 @@ def _syntactic(
             for m in local:
                 blanked = blanked.replace(m.text, " ")
             terms = key_terms(blanked)
-            if not terms:
+            if not terms or (len(title.split()) == 1 and not _specific(title, kind)):
                 continue
+            if _not_bilateral().search(title) or _not_bilateral().search(
+                _clause_text(parsed, clause)
+            ):
+                continue  # "a NATO meeting", "to all destinations": not between the two
             topics = topics_for(title) or topics_for(sent.text) or [Topic.OTHER]
             for pair, parties in dyads:
                 fields: dict[str, Any] = {
