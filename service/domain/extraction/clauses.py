@@ -112,6 +112,11 @@ _MEETINGS = frozenset(
 )
 """What "hold / host / convene" can commit to (a meeting, a round, an exercise)."""
 
+_LIFTING = frozenset(
+    {"lift", "remove", "rescind", "repeal", "abolish", "roll", "end", "scrap", "drop", "waive"}
+)
+"""Verbs whose object, when not a cooperative undertaking, is a restriction being lifted."""
+
 _OPEN_ENDED = frozenset(
     {
         "continue",
@@ -202,6 +207,7 @@ class _Lex:
     modals: dict[str, str]
     fulfilled_support: frozenset[str]
     noun_object_control: frozenset[str]
+    cooperative_objects: frozenset[str]
 
 
 @cache
@@ -226,6 +232,7 @@ def predicates() -> _Lex:
         modals=raw["modals"],
         fulfilled_support=frozenset(raw["noun_support"]["fulfilled"]),
         noun_object_control=frozenset(raw["noun_object_control"]),
+        cooperative_objects=frozenset(raw["cooperative_objects"]),
     )
 
 
@@ -438,6 +445,8 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
     prev = tok
     for gov in _walk_up(tok):
         lemma = _lemma(gov)
+        if prev.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in prev.children):
+            break  # "China agreed to buy soybeans, and Beijing also lifted ...": a clause of its own
         if prev.dep_ == "conj" and gov.dep_ != "conj" and lemma in lex.content:
             # "agreed to resume A and restore B": B's status comes from A's governor
             prev = gov
@@ -510,6 +519,11 @@ def _object(tok: Token, change: bool = False) -> Token | None:
         inherited = _subject(tok)
         if inherited is not None and inherited.pos_ in ("NOUN", "PROPN") and inherited.i < tok.i:
             return inherited
+    if change:
+        for c in tok.children:
+            if c.dep_ in ("xcomp", "pcomp") and c.tag_ == "VBG":
+                inner = next((x for x in c.children if x.dep_ in ("dobj", "obj")), None)
+                return inner if inner is not None else c  # "stopped accepting imports of X"
     preps = ("on", "to", "upon", "from", "of") if change else ("on", "to", "upon")
     for c in tok.children:
         if c.dep_ == "prep" and c.lower_ in preps and tok.pos_ == "VERB":
@@ -526,6 +540,10 @@ def _is_measure(head: Token | None, lemma: str, own: dict[str, Any] | None) -> b
     if head is None:
         return False
     word = head.lemma_.lower()
+    if (_object_words(head) - {c.lower_ for c in head.children if c.dep_ == "amod"}) & (
+        lex.measure_nouns
+    ):
+        return True
     if word in lex.measure_nouns or head.lower_ in lex.measure_nouns:
         # "extend their pause on tariffs": the head decides, not a noun inside it
         return True
@@ -739,16 +757,21 @@ def _status_for_change(
     status = _S(past)
     if measure:
         return status, True
-    if past == "paused" and _service_object(obj) and agents == 1:
-        return _S.IN_PROGRESS, True
+    cooperative = obj is not None and bool(_object_words(obj) & predicates().cooperative_objects)
+    own_reading = reading.governor.i == pred.i
+    if past == "reversed" and _lemma(pred) in _LIFTING and obj is not None and not cooperative:
+        return _S.REVERSED, True  # "lifted the curbs", "removed the counter-tariffs"
     if (
-        past in ("in_progress",)
-        and _service_object(obj)
-        and own.get("plover") == "COOPERATE"
-        and reading.governor.i == pred.i
-        and _tense(pred) in ("past", "perfect", "present")
+        agents == 1
+        and own_reading
+        and obj is not None
+        and not cooperative
+        and (past == "paused" or (past == "reversed" and obj.dep_ == "dobj"))
     ):
-        return _S.REVERSED, True  # "reopened the border post": the closure is lifted
+        # one government suspends, halts, cancels or withdraws something the other relied on
+        # ("suspended visa services", "stopped approving Japanese films", "withdrew the
+        # transshipment facility"): a restrictive measure now in effect
+        return _S.IN_PROGRESS, True
     return status, False
 
 
@@ -862,6 +885,8 @@ def _governed(tok: Token) -> bool:
     lex = predicates()
     prev = tok
     for gov in _walk_up(tok):
+        if prev.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in prev.children):
+            break
         if prev.dep_ == "conj" and gov.dep_ != "conj":
             prev = gov
             continue
