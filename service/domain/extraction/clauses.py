@@ -746,6 +746,7 @@ def _status_for_change(
     if not own.get("change"):
         if (
             past in ("in_progress",)
+            and own.get("plover") == "COOPERATE"
             and _service_object(obj)
             and reading.governor.i == pred.i
             and _tense(pred) in ("past", "perfect", "present")

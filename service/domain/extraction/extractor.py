@@ -898,6 +898,9 @@ _QUESTION_LABEL = re.compile(r"^(?:Q|Question|Interviewer|Host|Moderator|Reporte
 _REPORTING = re.compile(
     r"\b(?:said|says|told|added|stated|announced|according to|spoke|asked)\b", re.I
 )
+_REPORTING_LEMMAS = frozenset(
+    {"say", "tell", "add", "confirm", "announce", "state", "report", "note", "insist"}
+)
 _PAST_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _PRONOUNS = frozenset({"they", "it", "he", "she", "we", "i", "us", "them", "both"})
 
@@ -1038,6 +1041,7 @@ def _clause_dyads(
     if len(agents) == 1:
         if (
             not partners
+            and not clause.restrictive
             and not [c for c in sentence_countries if c != agents[0]]
             and not _bilateral().search(_clause_text(parsed, clause))
         ):
@@ -1302,8 +1306,11 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     its predicate's phrase ("signed in 2019"), or a marker of the past ("last year", "years
     ago", "previously"; ``predicates.json`` background_pattern)."""
     pred = parsed[clause.governor]
-    if any(a.lower_ == "had" for a in pred.children if a.dep_ in ("aux", "auxpass")):
-        return True
+    reported = pred.dep_ in ("ccomp", "conj") and pred.head.lemma_ in _REPORTING_LEMMAS
+    if not reported and any(
+        a.lower_ == "had" for a in pred.children if a.dep_ in ("aux", "auxpass")
+    ):
+        return True  # "had agreed" in narration; "said they had agreed" is reported news
     own = {clause.predicate, clause.governor}
     skip = {
         t.i
