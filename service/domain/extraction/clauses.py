@@ -117,6 +117,13 @@ _LIFTING = frozenset(
 )
 """Verbs whose object, when not a cooperative undertaking, is a restriction being lifted."""
 
+_VISIT_CHANGES = frozenset(
+    {"postpone", "delay", "cancel", "defer", "suspend", "reschedule", "call", "scrap", "shelve",
+     "push"}
+)
+"""Changes that the clause rules read of a visit ("called off a visit"); plans of visits are
+the extractor's visit rules'."""
+
 _OPEN_ENDED = frozenset(
     {
         "continue",
@@ -593,6 +600,10 @@ def _title_tokens(root: Token, verb: Token | None, partner: set[int]) -> list[in
                 if c.dep_ == "cc" and any(s.dep_ == "conj" for s in tok.children):
                     keep.add(c.i)
                 continue
+            if c.dep_ == "acl" and any(
+                x.dep_ in ("nsubj", "nsubjpass", "aux") and x.lower_ != "to" for x in c.children
+            ):
+                continue  # "the session he was to co-chair": a clause, not part of the name
             if (
                 c.dep_ == "acl"
                 and c.tag_ == "VBG"
@@ -903,7 +914,7 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     lex = predicates()
     own = own if own is not None else lex.content[lemma]
     if own.get("particle") and not _has_particle(tok, own["particle"]):
-        if lemma in ("set", "push", "roll", "tear", "pull", "back"):
+        if lemma in ("set", "push", "roll", "tear", "pull", "back", "call"):
             return None
     if lemma in ("back",) and not _has_particle(tok, "out"):
         return None
@@ -913,19 +924,14 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     if obj is not None and obj.pos_ == "PRON" and obj.lower_ not in ("it",):
         return None
     allowed = own.get("objects")
-    if allowed and (
-        obj is None
-        or not (
-            {obj.lower_, obj.lemma_.lower()}
-            | {c.lower_ for c in obj.children if c.dep_ == "compound"}
-        )
-        & set(allowed)
-    ):
-        return None
+    if allowed and (obj is None or not (_object_words(obj) & set(allowed))):
+        own = {"plover": "COOPERATE", "past": None}  # "raise the capacity": no measure
+        if not _governed(tok):
+            return None
     if (
         obj is not None
         and obj.lemma_.lower() in ("visit", "trip", "tour")
-        and lemma not in ("postpone", "delay", "cancel", "defer", "suspend", "reschedule")
+        and lemma not in _VISIT_CHANGES
     ):
         return None  # visits are read by the extractor's visit rules
     if lemma in ("hold", "host", "convene") and (

@@ -410,16 +410,21 @@ def _visits(
         if visitor is None or (visitor.country is not None and visitor.country not in doc.dyad):
             continue
         dest: Mention | None = None
-        for m in local:
-            rel = m.start - sent.start
-            if (
-                rel >= t.start()
-                and m.kind in ("country", "capital", "city")
-                and m.country in doc.dyad
-                and m.country != visitor.country
-            ):
-                dest = m
-                break
+        places = [
+            m for m in local
+            if m.kind in ("country", "capital", "city")
+            and m.country in doc.dyad
+            and m.country != visitor.country
+            and not (visitor.start <= m.start < visitor.end)
+        ]
+        after = [m for m in places if m.start - sent.start >= t.start()]
+        # "visit to Tokyo", or the place before the trigger: "is expected in Nairobi for a
+        # state visit"
+        before = [m for m in places if m.end <= visitor.start or m.start >= visitor.end]
+        if after:
+            dest = after[0]
+        elif before:
+            dest = before[-1]
         if dest is None or dest.country is None:
             continue
         origin = visitor.country or next(c for c in doc.dyad if c != dest.country)
@@ -433,10 +438,14 @@ def _visits(
             status = signal.status
         elif compile_pattern(spec["fulfilled"]).search(t.group(0)):
             status = CommitmentStatus.FULFILLED
-        elif compile_pattern(spec["proposed"]).search(cue):
+        elif compile_pattern(spec["proposed"]).search(cue) or _EXPECTED.search(text[: t.start()]):
             status = CommitmentStatus.PROPOSED
         else:
             continue
+        if status is CommitmentStatus.PROPOSED and _FIRM_TRIP.search(text[: t.end()]) and not (
+            compile_pattern(spec["hedged"]).search(text[: t.end()])
+        ):
+            status = CommitmentStatus.AGREED  # "will travel to Washington next week"
         due_key = f"{origin}>{dest.country}"
         due = None if status in _NO_DUE else _due_for(sent, signal, doc.published)
         if due is not None:
@@ -897,6 +906,10 @@ _SPEAKER_LABEL = re.compile(r"^(?P<label>[A-Z][\w .'’-]{0,40}?)\s*:\s+(?=\S)")
 _QUESTION_LABEL = re.compile(r"^(?:Q|Question|Interviewer|Host|Moderator|Reporter)\b", re.I)
 _REPORTING = re.compile(
     r"\b(?:said|says|told|added|stated|announced|according to|spoke|asked)\b", re.I
+)
+_EXPECTED = re.compile(r"\b(?:is|are|was|were) (?:\w+ )?(?:expected|due|scheduled|set)\b", re.I)
+_FIRM_TRIP = re.compile(
+    r"\b(?:will|shall)\s+(?:\w+\s+)?(?:travel|visit|fly|go|pay|lead|make)\b", re.I
 )
 _REPORTING_LEMMAS = frozenset(
     {"say", "tell", "add", "confirm", "announce", "state", "report", "note", "insist"}
