@@ -831,12 +831,10 @@ def extract(
         if found_denial is not None:
             a, b = found_denial[0], found_denial[1]
             text = text[:a] + " " * (b - a) + text[b:]
-        signals = find_signals(text)
-        signal = main_signal(signals)
-        hedged = is_hedged(text) or bool(signal and signal.hedged)
-        negated = is_negated(text, signal)
-        if prep is not None and not _boilerplate().search(sent.text.strip()):
-            if not negated:
+        if prep is not None:
+            signal = main_signal(find_signals(text))
+            hedged = is_hedged(text) or bool(signal and signal.hedged)
+            if not is_negated(text, signal):
                 visits = _visits(doc, sent, text, local, signal, attr, hedged, deny)
                 if not visits and found_denial is not None:
                     # "denied reports that the visit had been postponed": the visit is still on
