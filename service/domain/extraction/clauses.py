@@ -215,6 +215,7 @@ class _Lex:
     fulfilled_support: frozenset[str]
     noun_object_control: frozenset[str]
     cooperative_objects: frozenset[str]
+    hostile_objects: frozenset[str]
 
 
 @cache
@@ -240,6 +241,7 @@ def predicates() -> _Lex:
         fulfilled_support=frozenset(raw["noun_support"]["fulfilled"]),
         noun_object_control=frozenset(raw["noun_object_control"]),
         cooperative_objects=frozenset(raw["cooperative_objects"]),
+        hostile_objects=frozenset(raw["hostile_objects"]),
     )
 
 
@@ -618,6 +620,9 @@ def _title_tokens(root: Token, verb: Token | None, partner: set[int]) -> list[in
                     continue
                 if _is_time(obj) or (_is_actor_phrase(obj) and c.lower_ in _PARTNER_PREPS | {"in"}):
                     continue
+                if c.lower_ == "at" and obj.pos_ == "PROPN":
+                    visit(c, False)  # "the border crossing at Attari": a place that names it
+                    continue
                 if c.lower_ in (
                     "during",
                     "after",
@@ -638,6 +643,15 @@ def _title_tokens(root: Token, verb: Token | None, partner: set[int]) -> list[in
             visit(c, False)
 
     visit(root, True)
+    doc = root.doc
+    for i in sorted(keep):
+        # hyphenated words the tokenizer split ("co-produce", "two-plus-two"): keep them whole
+        j = i
+        while j + 2 < len(doc) and doc[j + 1].text == "-" and not doc[j].whitespace_:
+            if doc[j + 2].i not in keep:
+                visit(doc[j + 2], False)
+            keep.update((j + 1, j + 2))
+            j += 2
     if verb is not None and verb.i != root.i:
         keep.add(verb.i)
         for c in verb.children:
@@ -702,6 +716,9 @@ def _items(obj: Token) -> tuple[tuple[int, ...], ...]:
                 continue
             conj = [first] + [t for t in first.conjuncts if t.i > first.i]
             if len(conj) < 2:
+                split = _split_list(first)
+                if split:
+                    return split
                 continue
             out = []
             for item in conj:
@@ -709,6 +726,29 @@ def _items(obj: Token) -> tuple[tuple[int, ...], ...]:
                 out.append(tuple(sorted(t.i for t in _subtree(item, skip))))
             return tuple(out)
     return ()
+
+
+def _split_list(head: Token) -> tuple[tuple[int, ...], ...]:
+    """A list the parser did not coordinate ("uranium supply, energy and critical minerals"):
+    the phrase cut at its commas and final "and" when it has at least one comma and three
+    parts; ``()`` otherwise ("security and law enforcement" stays whole)."""
+    tokens = sorted(t.i for t in head.subtree)
+    doc = head.doc
+    parts: list[list[int]] = [[]]
+    commas = 0
+    for i in tokens:
+        if doc[i].text == ",":
+            commas += 1
+            parts.append([])
+        elif doc[i].lower_ == "and" and doc[i].dep_ == "cc":
+            if parts[-1]:
+                parts.append([])
+        else:
+            parts[-1].append(i)
+    parts = [p for p in parts if p]
+    if commas < 1 or len(parts) < 3:
+        return ()
+    return tuple(tuple(p) for p in parts)
 
 
 def _kind(
@@ -817,7 +857,7 @@ def clauses(
         elif (
             lemma in lex.state_verbs
             or lemma in ("remain", "stay", "keep")
-            or tok.lower_ in ("way", "effect", "force", "place", "hold")
+            or tok.lower_ in _state_words()
         ):
             clause = _state_clause(tok, lemma)
         if (
@@ -923,6 +963,8 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         return None
     if obj is not None and obj.pos_ == "PRON" and obj.lower_ not in ("it",):
         return None
+    if obj is not None and _object_words(obj) & lex.hostile_objects:
+        return None  # "launched drones at a power plant": an attack, not a commitment
     allowed = own.get("objects")
     if allowed and (obj is None or not (_object_words(obj) & set(allowed))):
         own = {"plover": "COOPERATE", "past": None}  # "raise the capacity": no measure
@@ -932,7 +974,7 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         obj is not None
         and obj.lemma_.lower() in ("visit", "trip", "tour")
         and lemma not in _VISIT_CHANGES
-    ):
+    ) or (lemma == "lead" and obj is not None and obj.lemma_.lower() == "delegation"):
         return None  # visits are read by the extractor's visit rules
     if lemma in ("hold", "host", "convene") and (
         obj is None or obj.lemma_.lower() not in lex.talks_nouns | _MEETINGS
@@ -949,13 +991,17 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     reading = _reading(tok, own)
     if reading is None or reading.status == "negated" or reading.status is None:
         return None
+    talks_on = _talks_on(obj) if obj is not None else None
     if (
         obj is not None
         and obj.lemma_.lower() in _ENGAGEMENT_NOUNS
         and reading.status in (_S.FULFILLED, _S.IN_PROGRESS)
         and lemma not in ("resume", "restart", "suspend")
     ):
-        return None  # "concluded a two-day visit", "completed talks": an engagement
+        if talks_on is None:
+            return None  # "concluded a two-day visit", "completed talks": an engagement
+        # "held the third round of negotiations on a pact": the pact is under discussion
+        obj, reading = talks_on, _Reading(_S.UNDER_DISCUSSION, reading.governor)
     if obj is not None and any(c.lower_ == "no" and c.dep_ == "det" for c in obj.children):
         return None
     measure = _is_measure(obj, lemma, own)
@@ -1022,7 +1068,7 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     partner = _partner_tokens(scope)
     if obj is not None:
         title = _title_tokens(obj, None if light else tok, partner)
-        if len(title) == 1:
+        if _is_generic_title(tok.doc, title):
             title = _with_verb_preps(tok, obj, title)
         items = _items(obj)
     else:
@@ -1031,6 +1077,14 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     if not title:
         return None
     kind = _kind(lemma, obj, own, restrictive)
+    if (
+        kind is CommitmentKind.TALKS
+        and lemma in ("hold", "conduct", "launch", "open", "begin", "start")
+        and reading.governor.i == tok.i
+        and status in (_S.FULFILLED, _S.IN_PROGRESS)
+        and lemma != "resume"
+    ):
+        status = _S.UNDER_DISCUSSION  # "held the third round of negotiations on a pact"
     if kind is CommitmentKind.TALKS and status is _S.AGREED and lemma in _OPEN_ENDED:
         status = _S.UNDER_DISCUSSION
     return Clause(
@@ -1051,17 +1105,59 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
 
 
 def _with_verb_preps(verb: Token, obj: Token, title: list[int]) -> list[int]:
-    """A one-word object completed by the verb's own complements: "extend their pause | on
-    higher tariffs" (the parser attaches the phrase to the verb)."""
+    """A short object completed by the verb's own complements, which the parser often attaches
+    to the verb: "extend their pause | on higher tariffs", "inked a deal on Tuesday | to
+    co-produce patrol boats", "reduce export controls | on rare earths"."""
     out = set(title)
     for c in verb.children:
-        if c.dep_ == "prep" and c.lower_ in ("on", "of", "for", "over") and c.i > obj.i:
+        if c.i < obj.i:
+            continue
+        if c.dep_ == "prep" and c.lower_ in ("on", "of", "for", "over", "about", "regarding"):
             o = _prep_object(c)
             if o is None or _is_time(o) or _is_actor_phrase(o):
                 continue
             out.update(_title_tokens(c, None, set()))
             out.add(c.i)
+        elif c.dep_ in ("advcl", "xcomp", "acl") and c.pos_ == "VERB" and any(
+            a.lower_ == "to" and a.dep_ == "aux" for a in c.children
+        ):
+            out.update(_title_tokens(c, c, set()))
+            out.update(a.i for a in c.children if a.lower_ == "to" and a.dep_ == "aux")
     return sorted(out)
+
+
+def _is_generic_title(doc: Doc, title: list[int]) -> bool:
+    """True for a title of one or two words, or one made only of agreement words ("a deal")."""
+    lex = predicates()
+    words = [doc[i] for i in title if doc[i].pos_ not in ("DET", "PRON", "PUNCT")]
+    return len(words) <= 2 or all(
+        w.lemma_.lower() in lex.agreement_nouns | _PLAIN_AGREEMENT_WORDS
+        or w.pos_ in ("ADJ", "NUM", "ADP")
+        for w in words
+    )
+
+
+_PLAIN_AGREEMENT_WORDS = frozenset({"intent", "understanding", "cooperation", "of"})
+"""Words that, with agreement nouns, still say nothing of the subject ("a letter of intent")."""
+
+
+def _talks_on(obj: Token) -> Token | None:
+    """The talks of "a round of negotiations on X" (or the object itself, "talks on X") when
+    they are about a named subject; None otherwise."""
+    lex = predicates()
+    cand = obj
+    for c in obj.children:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            inner = _prep_object(c)
+            if inner is not None and inner.lemma_.lower() in lex.talks_nouns | {"talk"}:
+                cand = inner
+    if cand.lemma_.lower() not in lex.talks_nouns | {"talk"} and cand.lower_ not in (
+        lex.talks_nouns
+    ):
+        return None
+    if any(c.dep_ == "prep" and c.lower_ in ("on", "over", "for", "about") for c in cand.children):
+        return cand
+    return None
 
 
 def _of_object(obj: Token) -> bool:
@@ -1155,6 +1251,8 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
         return None
     if lemma in ("discuss", "explore", "negotiate", "work") and word in lex.talks_nouns:
         return None
+    if lemma == "discuss" and _tense(tok) in ("past", "perfect") and not _governed(tok):
+        return None  # "discussed preparations": a meeting that took place
     kind = _kind(lemma, obj, None, measure)
     if lemma in ("discuss", "negotiate", "explore"):
         kind = CommitmentKind.TALKS
@@ -1285,7 +1383,13 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         )
     # "the suspension of X" / "the lifting of the ban on X"
     head = tok.head
+    if tok.dep_ == "pobj" and head.dep_ == "prep" and head.head is not head:
+        head = head.head  # "committed to the launch of", "look forward to the launch of"
+        if head.pos_ == "ADV" and head.head.pos_ == "VERB":
+            head = head.head
     hlemma = _lemma(head)
+    if hlemma == "look" and any(c.lower_ == "forward" for c in head.children):
+        status = _S.PROPOSED  # "look forward to the launch of a dialogue"
     hedged = False
     if head.pos_ == "VERB":
         if _negated(head) or (hlemma in lex.empty_verbs and hlemma not in lex.fulfilled_support):
@@ -1366,6 +1470,20 @@ _KEPT_STATES = {
     "shut": "in_progress",
 }
 """What "remain / stay / keep ... X" says of its object."""
+
+
+@cache
+def _commitment_nouns() -> frozenset[str]:
+    """Nouns that name a commitment (agreements, talks, measures, cooperative undertakings)."""
+    lex = predicates()
+    return lex.agreement_nouns | lex.talks_nouns | lex.measure_nouns | lex.cooperative_objects | {
+        "truce", "ceasefire", "moratorium"}
+
+
+@cache
+def _state_words() -> frozenset[str]:
+    """Last words of the lexicon's state phrases ("under way", "in operation", "on hold")."""
+    return frozenset(p.split()[-1] for p in predicates().state_predicates)
 
 
 def _state_clause(tok: Token, lemma: str) -> Clause | None:
@@ -1458,6 +1576,13 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         return None
     head = subj[0]
     if head.lemma_.lower() in lex.empty_objects:
+        return None
+    wanted = lex.state_verbs.get(lemma, {}).get("subjects") if verb is tok else None
+    if wanted == "commitment" and not (_object_words(head) & _commitment_nouns()):
+        return None  # "oil prices collapsed": not an agreement collapsing
+    if isinstance(wanted, list) and not (_object_words(head) & set(wanted)):
+        return None  # "a team of engineers arrived"; a minister arriving is a visit
+    if head.i in _ACTORS:
         return None
     mod, soft = _modal_status(verb)
     hedged = False

@@ -909,6 +909,9 @@ _EXPECTED = re.compile(r"\b(?:is|are|was|were) (?:\w+ )?(?:expected|due|schedule
 _FIRM_TRIP = re.compile(
     r"\b(?:will|shall)\s+(?:\w+\s+)?(?:travel|visit|fly|go|pay|lead|make)\b", re.I
 )
+_TALKS_SUBJECTS = frozenset(
+    {"talks", "dialogue", "discussions", "negotiations", "consultations", "meeting", "summit"}
+)
 _REPORTING_LEMMAS = frozenset(
     {"say", "tell", "add", "confirm", "announce", "state", "report", "note", "insist"}
 )
@@ -1006,11 +1009,15 @@ def _clause_dyads(
     if agent_tokens and not _government_head(parsed, agent_tokens, owner):
         return None  # "Japan's Sumitomo Metal Mining", "Fiji Airways", "UK institutions"
     agents, collective = _countries_of(agent_tokens, owner)
+    if not agents and words & _TALKS_SUBJECTS:
+        collective = True  # "the dialogue focused on ...": both parties to it
     direct = _direct_partners(parsed, clause)
+    only_one = len(set(sentence_countries) - set(agents)) == 0
     partner_idx = [
         i for i in clause.partner
-        if i not in agent_tokens and (i not in owner or owner[i].kind != "city" or i in direct)
-    ] if clause.partner else []
+        if i not in agent_tokens
+        and (i not in owner or owner[i].kind != "city" or i in direct or only_one)
+    ]
     partners, partner_collective = _countries_of(partner_idx, owner)
     direct_partners, _ = _countries_of([i for i in partner_idx if i in direct], owner)
     if any(parsed[i].lower_ == "other" for i in partner_idx):
@@ -1053,6 +1060,7 @@ def _clause_dyads(
         if (
             not partners
             and not clause.restrictive
+            and not (doc.event.countries and agents[0] in doc.dyad)
             and not [c for c in sentence_countries if c != agents[0]]
             and not _bilateral().search(_clause_text(parsed, clause))
         ):
@@ -1396,7 +1404,7 @@ def _syntactic(
             for pair, parties in dyads:
                 fields: dict[str, Any] = {
                     "kind": kind,
-                    "title": title[:1].upper() + title[1:300],
+                    "title": title[:300],
                     "key_terms": terms,
                     "parties": parties,
                     "topics": topics,
