@@ -146,6 +146,11 @@ class EmbeddedRuntime:
         self.now = now
         self._cache: dict[str, DyadProjection] = {}
 
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        """Whether ``data_dir`` holds a store (opening one creates it; readers check first)."""
+        return (data_dir / "monitor.sqlite3").is_file()
+
     def __enter__(self) -> EmbeddedRuntime:
         return self
 
