@@ -794,6 +794,66 @@ def _where(letter: DeadLetter) -> str:
 
 
 @app.command()
+def notify(
+    alertmanager: Annotated[
+        str,
+        typer.Option(
+            "--alertmanager",
+            help="Alertmanager's URL, e.g. http://127.0.0.1:9093 (its v2 API receives the alerts)",
+        ),
+    ],
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Bring Alertmanager up to date with the commitments that need attention in the store.
+
+    Each one (a cooperative commitment paused, postponed, lapsed, reversed or contested; a
+    restrictive measure announced or in effect) is a firing alert labelled alertname (e.g.
+    CommitmentLapsed), dyad, commitment_id, status, direction and severity; the commitment alerts
+    Alertmanager holds for the store's dyads that no longer need attention are resolved. Run it
+    after each ingest (or every few minutes: Alertmanager resolves an alert not sent again within
+    its resolve_timeout, 5 minutes by default).
+    """
+    from service.runtime.alertmanager import AlertmanagerError, alertmanager_url, sync_store
+
+    try:
+        url = alertmanager_url(alertmanager)
+    except ValueError as exc:
+        _fail(f"--alertmanager: {exc}")
+    with _open(_settings(data_dir), read=True) as runtime:
+        try:
+            report = sync_store(runtime, url)
+        except AlertmanagerError as exc:
+            _fail(f"cannot update Alertmanager at {url}: {exc}", 1)
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "firing": [a.to_json() for a in report.firing],
+                    "resolved": [a.to_json() for a in report.resolved],
+                }
+            )
+        )
+        return
+    table = Table(
+        title=f"Alertmanager {url}: {len(report.firing)} firing, {len(report.resolved)} resolved",
+        expand=False,
+    )
+    for col in ("state", "alertname", "dyad", "severity", "commitment"):
+        table.add_column(col, overflow="fold")
+    for state, alerts in (("firing", report.firing), ("resolved", report.resolved)):
+        for a in alerts:
+            table.add_row(
+                state,
+                a.labels.get("alertname", ""),
+                a.labels.get("dyad", ""),
+                a.labels.get("severity", ""),
+                a.annotations.get("summary", ""),
+            )
+    out.print(table)
+
+
+@app.command()
 def replay(
     from_beginning: Annotated[
         bool, typer.Option("--from-beginning", help="rebuild from the first event (default)")

@@ -477,6 +477,13 @@ class EmbeddedRuntime:
         for (payload,) in self.db.execute("SELECT payload FROM events ORDER BY seq").fetchall():
             yield decode_event(payload, max_body_chars=10**9)
 
+    def event(self, event_id: str) -> InboundEvent | None:
+        """The stored event ``event_id`` (None if the log has none by that id)."""
+        row = self.db.execute(
+            "SELECT payload FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return decode_event(row[0], max_body_chars=10**9) if row else None
+
     def counts(self) -> dict[str, int]:
         """Row counts of each table."""
         return {
