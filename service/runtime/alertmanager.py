@@ -50,6 +50,7 @@ __all__ = [
     "active_alerts",
     "alertmanager_url",
     "commitment_alert",
+    "keep_alertmanager_current",
     "post_alerts",
     "run_stream_sync",
     "sync_store",
@@ -402,3 +403,25 @@ async def run_stream_sync(
     finally:
         reader.cancel()
         await subscriber.stop()
+
+
+RETRY_SECONDS = 5.0
+"""Pause before following the alert stream again after it failed (e.g. the broker went away)."""
+
+
+async def keep_alertmanager_current(settings: Any, base_url: str) -> None:
+    """:func:`run_stream_sync` until cancelled, started again (from the stream's beginning) after
+    a failure, which is logged as a WARNING: a worker never stops over its Alertmanager feed."""
+    while True:
+        try:
+            await run_stream_sync(settings, base_url)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "following the alert stream for Alertmanager failed (%s: %s); again in %.0f s",
+                type(exc).__name__,
+                exc,
+                RETRY_SECONDS,
+            )
+        await asyncio.sleep(RETRY_SECONDS)

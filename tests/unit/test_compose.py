@@ -86,3 +86,9 @@ def test_compose_runs_prometheus_alertmanager_and_grafana_on_the_deploy_files() 
     for port in re.findall(r"- --web-port\s+- '?(\d+)'?", text):
         assert f":{port}" in scrape, f"Prometheus does not scrape the worker on port {port}"
     assert "alertmanager:9093" in scrape
+
+
+def test_compose_workers_feed_alertmanager() -> None:
+    result = _config()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("BILATERAL_MONITOR_ALERTMANAGER_URL: http://alertmanager:9093") == 2
