@@ -1089,6 +1089,9 @@ _reflow_all_help(app)
 
 def main() -> None:
     """Entry point: run the CLI; unexpected errors exit 1 with a one-line message."""
+    from service.logs import quiet_transient_startup_errors
+
+    quiet_transient_startup_errors()
     try:
         app()
     except SystemExit as exc:

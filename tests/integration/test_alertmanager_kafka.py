@@ -1,6 +1,7 @@
 """A worker with BILATERAL_MONITOR_ALERTMANAGER_URL keeps a real Alertmanager current from the
 alert stream: after the dev sequence it holds exactly the commitments the embedded runtime says
-need attention, and the cyber talks (paused, then resumed) were resolved on the way."""
+need attention, and the cyber talks (paused, then resumed) were resolved on the way. The worker's
+log has nothing at WARNING or above from its start to its stop."""
 
 from __future__ import annotations
 
@@ -80,8 +81,12 @@ def test_a_worker_keeps_alertmanager_current(
                 )
 
             wait_for(resolved_note, 30, "the resolved notification of the cyber talks")
-            log = worker.log_path.read_text(errors="replace")
-            assert "cannot post commitment alerts" not in log
-            assert "following the alert stream for Alertmanager failed" not in log
         finally:
             worker.stop()
+        # a healthy start, run and stop log nothing at WARNING or above
+        noisy = [
+            line
+            for line in worker.log_path.read_text(errors="replace").splitlines()
+            if "] [WARNING] " in line or "] [ERROR] " in line or "] [CRITICAL] " in line
+        ]
+        assert noisy == [], noisy[:5]
