@@ -199,12 +199,18 @@ def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 alert``, ``2 alerts``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def render_state(state: RelationshipState) -> None:
-    """Print a relationship's commitments and engagements as tables."""
+    """Print a relationship's commitments (those that need attention first) and engagements as
+    tables."""
     table = Table(title=f"{state.dyad}: commitments as of {_date(state.as_of)} UTC", expand=False)
     for col in ("status", "commitment", "topics", "due", "evidence", "conf."):
         table.add_column(col, overflow="fold")
-    for c in state.commitments:
+    for c in sorted(state.commitments, key=attention_key):
         due = ""
         if c.due:
             due = (
@@ -249,7 +255,7 @@ def render_commitment(c: Commitment, json_out: bool) -> None:
 
 def render_alerts(alerts: list[Alert]) -> None:
     """Print alerts as a table, in order."""
-    table = Table(title=f"{len(alerts)} alerts", expand=False)
+    table = Table(title=_count(len(alerts), "alert"), expand=False)
     for col in ("event time", "dyad", "kind", "severity", "reason"):
         table.add_column(col, overflow="fold")
     colours = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
@@ -448,7 +454,7 @@ def _list_relationships(settings: Settings, when: datetime | None, json_out: boo
     if json_out:
         print(json.dumps([_jsonable(r) for r in rows]))
         return
-    table = Table(title=f"{len(rows)} relationships, latest activity first", expand=False)
+    table = Table(title=f"{_count(len(rows), 'relationship')}, latest activity first", expand=False)
     for col in ("dyad", "last event", "commitments", "need attention", "by status", "engagements"):
         table.add_column(col, overflow="fold")
     for r in rows:
