@@ -329,7 +329,7 @@ def test_help_keeps_each_paragraph_on_one_line():
 
     from service.cli import app
 
-    env = {**os.environ, "COLUMNS": "400"}
+    env = {**os.environ, "COLUMNS": "2000"}
     for info in app.registered_commands:
         name = info.name or info.callback.__name__
         shown = subprocess.run(
