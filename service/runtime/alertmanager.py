@@ -39,7 +39,12 @@ from typing import Any
 
 from schemas.alerts import Alert
 from schemas.state import Commitment
-from service.domain.attention import COOPERATIVE_ATTENTION, direction_of, needs_attention
+from service.domain.attention import (
+    COOPERATIVE_ATTENTION,
+    RESTRICTIVE_ATTENTION,
+    direction_of,
+    needs_attention,
+)
 
 __all__ = [
     "RESEND_SECONDS",
@@ -51,8 +56,10 @@ __all__ = [
     "alertmanager_url",
     "commitment_alert",
     "keep_alertmanager_current",
+    "plan",
     "post_alerts",
     "run_stream_sync",
+    "store_alerts",
     "sync_store",
 ]
 
@@ -169,10 +176,8 @@ def commitment_alert(
         return None
     status = commitment.status.value
     direction = direction_of(commitment)
-    status_needs_it = (
-        commitment.status in COOPERATIVE_ATTENTION
-        if direction == "cooperative"
-        else status in ("agreed", "in_progress")
+    status_needs_it = commitment.status in (
+        RESTRICTIVE_ATTENTION if direction == "restrictive" else COOPERATIVE_ATTENTION
     )
     name = "Commitment" + (_camel(status) if status_needs_it else "Contested")
     annotations = {
@@ -209,9 +214,13 @@ def _request(url: str, method: str = "GET", body: Any = None) -> Any:
             raw = response.read()
     except urllib.error.HTTPError as exc:
         detail = exc.read().decode("utf-8", "replace").strip()[:300]
-        raise AlertmanagerError(f"{method} {url}: HTTP {exc.code} {detail}") from None
+        path = urllib.parse.urlsplit(url).path
+        raise AlertmanagerError(f"{method} {path}: HTTP {exc.code} {detail}") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise AlertmanagerError(f"{method} {url}: {getattr(exc, 'reason', exc)}") from None
+        path = urllib.parse.urlsplit(url).path
+        raise AlertmanagerError(
+            f"{method} {path}: {getattr(exc, 'reason', exc)} (is Alertmanager running there?)"
+        ) from None
     return json.loads(raw) if raw.strip() else None
 
 
@@ -393,7 +402,9 @@ async def run_stream_sync(
             except AlertmanagerError as exc:
                 sync.failed(batch)
                 if not failing:
-                    log.warning("cannot post commitment alerts to Alertmanager: %s", exc)
+                    log.warning(
+                        "cannot post commitment alerts to Alertmanager at %s: %s", base_url, exc
+                    )
                 failing = True
                 continue
             if failing:
