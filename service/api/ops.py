@@ -204,12 +204,19 @@ class Ops(Service):
                 log.warning("alert feed: %s; retrying", exc)
                 await self.sleep(2.0)
 
-    @Service.timer(OPS_INTERVAL)
-    async def _refresh_timer(self) -> None:
-        try:
-            await self.refresh()
-        except Exception as exc:
-            log.warning("ops refresh failed: %s", exc)
+    @Service.task
+    async def _refresh_loop(self) -> None:
+        # A loop that sleeps OPS_INTERVAL between refreshes, not a timer: the first refresh
+        # connects its clients and can take longer than the interval, which a timer reports
+        # as "overlapping" (a WARNING on every healthy start).
+        while not self.should_stop:
+            await self.sleep(OPS_INTERVAL)
+            try:
+                await self.refresh()
+            except Exception as exc:
+                if self.should_stop:  # the worker is stopping: its connections are closing
+                    break
+                log.warning("ops refresh failed: %s", exc)
 
     async def refresh(self) -> None:
         """Set the lag, recovery and commitments gauges (see the module docstring)."""

@@ -146,6 +146,11 @@ class EmbeddedRuntime:
         self.now = now
         self._cache: dict[str, DyadProjection] = {}
 
+    @staticmethod
+    def exists(data_dir: Path) -> bool:
+        """Whether ``data_dir`` holds a store (opening one creates it; readers check first)."""
+        return (data_dir / "monitor.sqlite3").is_file()
+
     def __enter__(self) -> EmbeddedRuntime:
         return self
 
@@ -471,6 +476,13 @@ class EmbeddedRuntime:
         """The event log in append order."""
         for (payload,) in self.db.execute("SELECT payload FROM events ORDER BY seq").fetchall():
             yield decode_event(payload, max_body_chars=10**9)
+
+    def event(self, event_id: str) -> InboundEvent | None:
+        """The stored event ``event_id`` (None if the log has none by that id)."""
+        row = self.db.execute(
+            "SELECT payload FROM events WHERE event_id = ?", (event_id,)
+        ).fetchone()
+        return decode_event(row[0], max_body_chars=10**9) if row else None
 
     def counts(self) -> dict[str, int]:
         """Row counts of each table."""

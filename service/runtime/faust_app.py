@@ -696,7 +696,8 @@ def _event_id_of(raw: Any) -> str | None:
 
 
 def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
-    """Build the Faust app: topics, tables, agents, the live clock timer and the HTTP views.
+    """Build the Faust app: topics, tables, agents, the live clock timer, the HTTP views and,
+    with ``settings.alertmanager_url``, the task that keeps that Alertmanager current.
 
     ``settings`` gives the broker, topic prefix, partition count, app id (the consumer group and
     the prefix of the changelog topics), store, web host/port and security options. ``datadir``
@@ -773,6 +774,16 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
         @app.timer(interval=settings.live_clock_seconds, on_leader=True, name="live_clock")
         async def live_clock() -> None:
             await monitor.live_tick()
+
+    if settings.alertmanager_url:
+        from service.runtime.alertmanager import keep_alertmanager_current
+
+        alertmanager_url = settings.alertmanager_url
+
+        @app.task
+        async def alertmanager_feed() -> None:
+            # every worker follows the whole alert stream: Alertmanager deduplicates by labels
+            await keep_alertmanager_current(settings, alertmanager_url)
 
     keep_queued_messages_on_resume(app)
     ops = register_views(app, monitor)

@@ -57,6 +57,7 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     """
     import faust
 
+    from service.logs import quiet_transient_startup_errors
     from service.runtime.faust_app import create_app
     from service.runtime.watchdog import (
         arm_stop_deadline,
@@ -81,6 +82,7 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
             arm_stop_deadline(settings.stop_timeout_seconds)
             super()._on_sigint()
 
+    quiet_transient_startup_errors()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(_ensure_topics_patiently(settings, reexecs_so_far() > 0))

@@ -112,9 +112,12 @@ def test_txt_needs_published_at(tmp_path, shared):
     assert done.returncode == 2 and "--published-at" in done.stderr
 
 
-def test_unknown_dyad_is_exit_2(tmp_path):
-    done = cli("state", "FR-DE", data_dir=tmp_path / "s")
+def test_unknown_dyad_is_exit_2(tmp_path, shared):
+    store = tmp_path / "s"
+    assert cli(*seed_args(shared), data_dir=store).returncode == 0
+    done = cli("state", "FR-DE", data_dir=store)
     assert done.returncode == 2 and "no relationship DE-FR" in done.stderr
+    assert "known: CA-IN" in done.stderr
 
 
 def test_demo_runs_and_prints_alerts_and_state():
@@ -237,3 +240,106 @@ def test_follow_without_bootstrap_uses_the_configured_broker(tmp_path):
     )
     assert done.returncode == 1
     assert "127.0.0.1:9" in done.stderr and "is a broker running?" in done.stderr
+
+
+def dev_store(tmp_path: Path, shared: Path) -> Path:
+    """A store holding the seed article and the dev sequence (one record of which is rejected)."""
+    store = tmp_path / "s"
+    assert cli(*seed_args(shared), data_dir=store).returncode == 0
+    assert cli("ingest", str(shared / "data" / "dev_events.jsonl"), data_dir=store).returncode == 2
+    return store
+
+
+def test_state_without_dyad_lists_relationships_latest_first(tmp_path, shared):
+    from service.domain.attention import last_event_time, needs_attention
+
+    store = dev_store(tmp_path, shared)
+    listed = cli("state", "--json", data_dir=store)
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert len(rows) >= 2
+    times = [row["last_event_time"] for row in rows]
+    assert times == sorted(times, reverse=True)
+    for row in rows:
+        shown = cli("state", row["dyad"], "--json", data_dir=store)
+        from schemas.state import RelationshipState
+
+        one = RelationshipState.model_validate_json(shown.stdout)
+        assert row["commitments"] == len(one.commitments)
+        assert sum(row["by_status"].values()) == len(one.commitments)
+        for status, count in row["by_status"].items():
+            assert count == sum(1 for c in one.commitments if c.status.value == status)
+        assert row["needs_attention"] == sum(1 for c in one.commitments if needs_attention(c))
+        assert row["last_event_time"] == last_event_time(one).isoformat().replace("+00:00", "Z")
+    table = cli("state", data_dir=store)
+    assert table.returncode == 0 and all(row["dyad"] in table.stdout for row in rows)
+    assert table.stdout.index(rows[0]["dyad"]) < table.stdout.index(rows[-1]["dyad"])
+
+
+def test_state_lists_commitments_that_need_attention_first(tmp_path, shared):
+    from schemas.state import RelationshipState
+    from service.domain.attention import attention_key
+
+    store = dev_store(tmp_path, shared)
+    shown = RelationshipState.model_validate_json(
+        cli("state", "CA-IN", "--json", data_dir=store).stdout
+    )
+    statuses = [c.status.value for c in shown.commitments]
+    assert statuses[:2] == ["reversed", "lapsed"], statuses
+    assert shown.commitments == sorted(shown.commitments, key=attention_key)
+    table = cli("state", "CA-IN", data_dir=store).stdout
+    assert table.index("reversed") < table.index("lapsed") < table.index("fulfilled")
+
+
+@pytest.mark.parametrize("args", [["state", "CA-IN"], ["state"], ["alerts"], ["deadletters"]])
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path, shared, args):
+    store = dev_store(tmp_path, shared)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written (`| head -0`)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "service", *args, "--data-dir", str(store)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args", [["state"], ["state", "CA-IN"], ["alerts"], ["deadletters"], ["replay"]]
+)
+def test_a_read_never_creates_a_store(tmp_path, args):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (empty, tmp_path / "missing"):
+        done = cli(*args, data_dir=folder)
+        assert done.returncode == 2, done.stderr
+        assert f"no store in {folder}" in " ".join(done.stderr.split())
+        assert "bilateral-monitor ingest" in done.stderr
+    assert list(empty.iterdir()) == [] and not (tmp_path / "missing").exists()
+
+
+def test_help_keeps_each_paragraph_on_one_line():
+    import inspect
+
+    from service.cli import app
+
+    env = {**os.environ, "COLUMNS": "2000"}
+    for info in app.registered_commands:
+        name = info.name or info.callback.__name__
+        shown = subprocess.run(
+            [sys.executable, "-m", "service", name, "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert shown.returncode == 0, shown.stderr
+        lines = [" ".join(line.split()) for line in shown.stdout.splitlines()]
+        for paragraph in inspect.cleandoc(info.callback.__doc__ or "").split("\n\n"):
+            assert " ".join(paragraph.split()) in lines, (name, paragraph)

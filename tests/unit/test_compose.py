@@ -65,3 +65,30 @@ def test_compose_lets_workers_reach_their_own_stop_timeout() -> None:
     graces = re.findall(r"stop_grace_period: '?(\d+)s'?", result.stdout)
     stop_timeout = Settings.model_fields["stop_timeout_seconds"].default
     assert len(graces) == 2 and all(int(g) > stop_timeout for g in graces), graces
+
+
+def test_compose_runs_prometheus_alertmanager_and_grafana_on_the_deploy_files() -> None:
+    result = _config()
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    services = set(_config("--services").stdout.split())
+    assert {"prometheus", "alertmanager", "grafana"} <= services
+    for path in (
+        "deploy/prometheus/prometheus.yml",
+        "deploy/prometheus/rules.yml",
+        "deploy/alertmanager/alertmanager.yml",
+        "deploy/grafana/provisioning",
+        "deploy/grafana/dashboards",
+    ):
+        assert str(REPO_ROOT / path) in text, path
+        assert (REPO_ROOT / path).exists(), path
+    scrape = (REPO_ROOT / "deploy/prometheus/prometheus.yml").read_text(encoding="utf-8")
+    for port in re.findall(r"- --web-port\s+- '?(\d+)'?", text):
+        assert f":{port}" in scrape, f"Prometheus does not scrape the worker on port {port}"
+    assert "alertmanager:9093" in scrape
+
+
+def test_compose_workers_feed_alertmanager() -> None:
+    result = _config()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("BILATERAL_MONITOR_ALERTMANAGER_URL: http://alertmanager:9093") == 2

@@ -51,3 +51,33 @@ def test_every_setting_is_in_the_readme_table():
         }
     missing = {name.upper() for name in Settings.model_fields} - listed
     assert not missing, f"settings missing from the README table: {sorted(missing)}"
+
+
+def test_the_tour_s_own_article_commands_run_and_pause_the_commitment(tmp_path):
+    """The tour's second and third ``sh`` blocks (an article of one's own, then a follow-up)
+    run as written and give the paused commitment they show."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.S)
+    own = [b for b in blocks if "bilateral-monitor ingest" in b and "--data-dir tour" in b]
+    assert len(own) == 2, own
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {k: v for k, v in env.items() if k != "BILATERAL_MONITOR_DATA_DIR"}
+    outputs = []
+    for block in own:
+        done = subprocess.run(
+            ["bash", "-ec", block],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0].count("│ new ") == 2
+    assert "agreed -> paused" in " ".join(outputs[1].split())
+    assert "agreed -> paused" in README

@@ -111,16 +111,42 @@ function renderOps(cluster) {
 
 function fmtDate(iso) { return iso ? iso.slice(0, 10) : "–"; }
 
+// What needs attention (as service/domain/attention.py): a cooperative commitment paused,
+// postponed, lapsed, reversed or contested; a restrictive measure announced or in effect.
+const ATTENTION = {
+  cooperative: ["reversed", "lapsed", "paused", "postponed"],
+  restrictive: ["in_progress", "agreed"],
+};
+
+function needsAttention(c) {
+  return Boolean(c.contested) || ATTENTION[c.direction || "cooperative"].includes(c.status);
+}
+
+function attentionRank(c) {
+  const list = ATTENTION[c.direction || "cooperative"];
+  if (list.includes(c.status)) return list.indexOf(c.status);
+  return needsAttention(c) ? list.length : list.length + 1;
+}
+
+function statusText(c) {
+  return c.status.replace("_", " ") + (c.contested ? " (contested)" : "");
+}
+
 function timeline(state) {
+  // Those that need attention first (reversed, lapsed, paused, postponed, contested), then by
+  // first appearance.
   const commitments = [...state.commitments].sort((a, b) =>
+    attentionRank(a) - attentionRank(b) ||
     a.first_seen.localeCompare(b.first_seen) || a.title.localeCompare(b.title));
   const times = commitments.flatMap(c => c.status_history.map(h => Date.parse(h.at)));
   const end = Math.max(...times, state.as_of ? Date.parse(state.as_of) : 0);
   const start = Math.min(...times);
   const span = Math.max(end - start, 86400000);
-  const width = 1000, labelW = 300, rowH = 26, top = 24, right = 16;
+  // The current status of each commitment always gets the last `tail` units of its row, labelled,
+  // so a status set by the latest event (a reversal, say) reads at a glance instead of as a dot.
+  const width = 1000, labelW = 380, rowH = 26, top = 24, right = 16, tail = 110;
   const height = top + rowH * commitments.length + 8;
-  const x = t => labelW + (width - labelW - right) * (t - start) / span;
+  const x = t => labelW + (width - labelW - right - tail) * (t - start) / span;
   const svg = el("svg:svg", { class: "timeline", viewBox: `0 0 ${width} ${height}`,
     role: "img", "aria-label": `commitment timeline of ${state.dyad}` });
   const axis = el("svg:g", { class: "axis" });
@@ -129,31 +155,39 @@ function timeline(state) {
     d.setUTCMonth(d.getUTCMonth() + 1)) {
     if (d.getTime() < start) continue;
     const px = x(d.getTime());
-    if (px > width - right - 48) break;
+    if (px > width - right - tail - 48) break;
     axis.append(el("svg:line", { x1: px, x2: px, y1: top - 6, y2: height - 4 }),
       el("svg:text", { x: px + 3, y: 12, text: d.toISOString().slice(0, 7) }));
   }
+  axis.append(el("svg:text", { x: width - right - tail + 8, y: 12, text: "now" }));
   svg.append(axis);
   commitments.forEach((c, i) => {
     const y = top + i * rowH;
-    const row = el("svg:g", { class: "commitment", "data-commitment-id": c.id,
-      "data-status": c.status });
-    const label = c.title.length > 42 ? c.title.slice(0, 41) + "…" : c.title;
+    const attention = needsAttention(c);
+    const row = el("svg:g", { class: `commitment${attention ? " attention" : ""}`,
+      "data-commitment-id": c.id, "data-status": c.status });
+    const label = c.title.length > 34 ? c.title.slice(0, 33) + "…" : c.title;
     row.append(el("svg:text", { x: 0, y: y + 16, class: "commitment-title" },
       document.createTextNode(label), el("svg:title", { text: c.title })));
+    row.append(el("svg:text", { x: labelW - 12, y: y + 16, "text-anchor": "end",
+      class: "current-status", style: `fill:var(--${c.status})`, "data-status": c.status,
+      text: (attention ? "⚠ " : "") + statusText(c) }));
     row.append(el("svg:rect", { class: "track", x: labelW, y: y + 4, width: width - labelW - right,
       height: rowH - 8, rx: 3 }));
     c.status_history.forEach((h, k) => {
+      const last = k + 1 === c.status_history.length;
       const from = Date.parse(h.at);
-      const to = k + 1 < c.status_history.length ? Date.parse(c.status_history[k + 1].at) : end;
-      const x0 = x(from), w = Math.max(3, x(to) - x0);
+      const x0 = x(from);
+      const x1 = last ? width - right : x(Date.parse(c.status_history[k + 1].at));
+      const w = Math.max(3, x1 - x0);
       const seg = el("svg:rect", { x: x0, y: y + 4, width: w, height: rowH - 8, rx: 3,
-        fill: `var(--${h.status})`, class: "segment", "data-status": h.status });
+        fill: `var(--${h.status})`, class: last ? "segment current" : "segment past",
+        "data-status": h.status });
       const source = h.evidence ? ` · ${h.evidence.source}: “${h.evidence.sentence}”` : " · by the clock";
       seg.append(el("svg:title", { text: `${c.title}: ${h.status} from ${fmtDate(h.at)}${source}` }));
       row.append(seg);
-      if (w > 70) row.append(el("svg:text", { x: x0 + 8, y: y + 17, class: "seg-label",
-        text: h.status.replace("_", " ") }));
+      if (w > 70) row.append(el("svg:text", { x: x0 + 8, y: y + 17,
+        class: last ? "seg-label current" : "seg-label past", text: h.status.replace("_", " ") }));
       row.append(el("svg:circle", { cx: x0, cy: y + rowH / 2, r: 4, class: "change",
         fill: `var(--${h.status})` }));
     });
