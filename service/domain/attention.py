@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from schemas.common import CommitmentStatus
+from service.domain import rules
+from service.domain.rules import COOPERATIVE_ATTENTION, RESTRICTIVE_ATTENTION
 
 __all__ = [
     "ATTENTION_ORDER",
@@ -26,12 +28,6 @@ __all__ = [
 ]
 
 S = CommitmentStatus
-
-COOPERATIVE_ATTENTION = frozenset({S.PAUSED, S.POSTPONED, S.LAPSED, S.REVERSED})
-"""Statuses in which a cooperative commitment needs attention."""
-
-RESTRICTIVE_ATTENTION = frozenset({S.AGREED, S.IN_PROGRESS})
-"""Statuses in which a restrictive measure needs attention (announced or in effect)."""
 
 ATTENTION_ORDER: tuple[CommitmentStatus, ...] = (
     S.REVERSED,
@@ -55,11 +51,12 @@ def direction_of(commitment: Any) -> str:
 
 def needs_attention(commitment: Any) -> bool:
     """True while ``commitment`` (a ``schemas.state.Commitment``) needs attention: contested, or
-    in a status that needs it for its direction (see the module docstring)."""
-    return bool(getattr(commitment, "contested", False)) or _status_needs_attention(commitment)
+    in a status that needs it for its direction (:func:`service.domain.rules.needs_attention`)."""
+    return rules.needs_attention(commitment)
 
 
 def _status_needs_attention(commitment: Any) -> bool:
+    """True when the status alone (not a dispute between sources) needs attention."""
     if direction_of(commitment) == "restrictive":
         return commitment.status in RESTRICTIVE_ATTENTION
     return commitment.status in COOPERATIVE_ATTENTION
