@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from schemas.common import CommitmentStatus as S
+from schemas.common import Direction
 from schemas.state import Commitment, StatusChange
 from service.domain.attention import attention_key, direction_of, needs_attention
 from tests.unit.factories import at, evidence
@@ -34,9 +35,9 @@ def commitment(
     )
 
 
-def as_restrictive(c: Commitment) -> SimpleNamespace:
+def as_restrictive(c: Commitment) -> Commitment:
     """The same commitment with ``direction`` set, as models that carry the field have it."""
-    return SimpleNamespace(**dict(c), direction=SimpleNamespace(value="restrictive"))
+    return c.model_copy(update={"direction": Direction.RESTRICTIVE})
 
 
 @pytest.mark.parametrize("status", list(S))
