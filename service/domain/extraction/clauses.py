@@ -456,6 +456,8 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
         lemma = _lemma(gov)
         if prev.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in prev.children):
             break  # "China agreed to buy soybeans, and Beijing also lifted ...": a clause of its own
+        if gov.pos_ == "NOUN" and gov.lemma_.lower() in lex.empty_objects:
+            return None  # "agreed on the need to strengthen": a view, not an undertaking
         if prev.dep_ == "conj" and gov.dep_ != "conj" and lemma in lex.content:
             # "agreed to resume A and restore B": B's status comes from A's governor
             prev = gov
@@ -485,6 +487,11 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
                 status, hedged = _S.PROPOSED, True
         elif lemma in ("say", "tell", "announce", "add", "state", "confirm", "report"):
             break
+        elif status is None and prev.dep_ == "xcomp" and gov.pos_ == "VERB":
+            mod, soft = _modal_status(gov)
+            if mod is not None:
+                # "Japan will help build a port": the modal of the verb it complements
+                status, governor, hedged = mod, gov, soft
         prev = gov
     if status is not None:
         return _Reading(status, governor, hedged, visit_purpose)
@@ -965,6 +972,13 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         return None
     if obj is not None and _object_words(obj) & lex.hostile_objects:
         return None  # "launched drones at a power plant": an attack, not a commitment
+    if own.get("light_object") and obj is not None and obj.lower_ == own["light_object"]:
+        # "broke ground on the plant": the commitment is the object of "on"
+        inner = next((_prep_object(c) for c in (*tok.children, *obj.children)
+                      if c.dep_ == "prep" and c.lower_ == "on"), None)
+        if inner is None:
+            return None
+        obj = inner
     allowed = own.get("objects")
     if allowed and (obj is None or not (_object_words(obj) & set(allowed))):
         own = {"plover": "COOPERATE", "past": None}  # "raise the capacity": no measure
@@ -1038,6 +1052,7 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     light = (
         own.get("kind") == "agreement"
         or own.get("change")
+        or own.get("light_object")
         or lemma
         in (
             "impose",
@@ -1068,7 +1083,8 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     partner = _partner_tokens(scope)
     if obj is not None:
         title = _title_tokens(obj, None if light else tok, partner)
-        if _is_generic_title(tok.doc, title):
+        if _is_generic_title(tok.doc, [i for i in title if i != tok.i and i not in {
+            c.i for c in tok.children if c.dep_ == "prt"}]):
             title = _with_verb_preps(tok, obj, title)
         items = _items(obj)
     else:

@@ -1269,11 +1269,18 @@ def _clause_due(
         return None
     pred = parsed[clause.predicate]
     gov = parsed[clause.governor]
-    lo = min(pred.left_edge.idx, gov.idx)
-    hi = max(pred.right_edge.idx + len(pred.right_edge.text), gov.idx + len(gov.text))
+    # the predicate's own phrase; then the governor's own time phrases ("agreed by March
+    # to ..."), never another conjunct's ("to reopen X by 1 April and to set up Y")
+    spans = [(pred.left_edge.idx, pred.right_edge.idx + len(pred.right_edge.text))]
+    if gov is not pred:
+        spans += [
+            (c.left_edge.idx, c.right_edge.idx + len(c.right_edge.text))
+            for c in gov.children
+            if c.dep_ in ("prep", "npadvmod", "advmod") and pred not in c.subtree
+        ]
     rel = base - sent.start
     for found in find_dues(sent.text, doc.published):
-        if lo <= found.start - rel < hi:
+        if any(lo <= found.start - rel < hi for lo, hi in spans):
             return found.due
     during = any(
         c.dep_ == "prep"
