@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from schemas.common import Direction
 from service.domain.attention import needs_attention
 from service.runtime.alertmanager import (
     AmAlert,
@@ -83,19 +84,15 @@ def test_contested_and_restrictive_commitments(dev_runtime):
     assert contested is not None and contested.labels["alertname"] == "CommitmentContested"
     assert contested.labels["status"] == "in_progress"
 
-    class Measure:
-        """A commitment model that carries a direction (as the newer schema does)."""
+    def restrictive(base):
+        return base.model_copy(update={"direction": Direction.RESTRICTIVE})
 
-        def __init__(self, base, direction: str) -> None:
-            self.__dict__.update(dict(base))
-            self.direction = direction
-
-    measure = commitment_alert(Measure(calm, "restrictive"), reason="imposed", now=NOW)
+    measure = commitment_alert(restrictive(calm), reason="imposed", now=NOW)
     assert measure is not None
     assert measure.labels["alertname"] == "CommitmentInProgress"
     assert measure.labels["direction"] == "restrictive"
     reversed_ = next(c for c in state.commitments if c.status.value == "reversed")
-    assert commitment_alert(Measure(reversed_, "restrictive"), reason="lifted", now=NOW) is None
+    assert commitment_alert(restrictive(reversed_), reason="lifted", now=NOW) is None
 
 
 def test_plan_resolves_only_stale_alerts_of_its_own_dyads(dev_runtime):

@@ -627,6 +627,8 @@ def _title_tokens(root: Token, verb: Token | None, partner: set[int]) -> list[in
                     continue
                 if _is_time(obj) or (_is_actor_phrase(obj) and c.lower_ in _PARTNER_PREPS | {"in"}):
                     continue
+                if obj.lower_ in _state_words() and not any(True for _ in obj.children):
+                    continue  # "on hold", "in force": the status, not the title
                 if c.lower_ == "at" and obj.pos_ == "PROPN":
                     visit(c, False)  # "the border crossing at Attari": a place that names it
                     continue
@@ -816,7 +818,11 @@ def _status_for_change(
     status = _S(past)
     if measure:
         return status, True
-    cooperative = obj is not None and bool(_object_words(obj) & predicates().cooperative_objects)
+    cooperative = obj is not None and bool(
+        _object_words(obj) & predicates().cooperative_objects
+        or (obj.lower_ in predicates().nouns and predicates().nouns[obj.lower_]["status"] in (
+            "in_progress", "fulfilled", "agreed"))
+    )  # "suspended the restoration of visa services": a cooperative undertaking paused
     own_reading = reading.governor.i == pred.i
     if past == "reversed" and _lemma(pred) in _LIFTING and obj is not None and not cooperative:
         return _S.REVERSED, True  # "lifted the curbs", "removed the counter-tariffs"
@@ -1588,6 +1594,12 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
     if verb.pos_ not in ("VERB", "AUX") or _negated(verb):
         return None
     subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    agent: tuple[int, ...] = ()
+    put = [c for c in verb.children if c.dep_ == "dobj" and c.pos_ in ("NOUN", "PROPN")]
+    if put and _lemma(verb) in ("put", "place", "keep", "leave"):
+        # "Ottawa has put the talks on hold": the object is the commitment, the subject acts
+        agent = tuple(t.i for t in subj[0].subtree) if subj else ()
+        subj = put
     if not subj or subj[0].pos_ not in ("NOUN", "PROPN"):
         return None
     head = subj[0]
@@ -1609,6 +1621,8 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
     measure = _is_measure(head, "", None)
     partner = _partner_tokens(list(head.subtree))
     title = _title_tokens(head, None, partner)
+    if title and _is_generic_title(head.doc, title):
+        title = _with_verb_preps(verb, head, title)
     if not title:
         return None
     return Clause(
@@ -1617,7 +1631,7 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         status=status,
         kind=_kind("", head, None, measure),
         restrictive=measure,
-        agent=(),
+        agent=agent,
         partner=tuple(sorted(partner)),
         title=tuple(title),
         items=_items(head),
