@@ -41,7 +41,7 @@ from schemas.common import CommitmentStatus
 from schemas.observations import CommitmentKind
 from service.domain.extraction.resources import load
 
-__all__ = ["Clause", "clauses", "predicates"]
+__all__ = ["Clause", "clauses", "predicates", "subject_of"]
 
 _S = CommitmentStatus
 
@@ -123,6 +123,13 @@ _VISIT_CHANGES = frozenset(
 )
 """Changes that the clause rules read of a visit ("called off a visit"); plans of visits are
 the extractor's visit rules'."""
+
+_NAMING_CONTROLS = frozenset(
+    {"announce", "unveil", "approve", "confirm", "accept", "endorse", "plan", "propose",
+     "consider", "weigh", "mull"}
+)
+"""Control verbs whose noun object is a commitment only when it names one (an agreement, talks,
+a measure, a cooperative undertaking)."""
 
 _OPEN_ENDED = frozenset(
     {
@@ -306,7 +313,7 @@ def _subject(tok: Token) -> Token | None:
         subs = [c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
         if subs:
             return subs[0]
-        if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp") and cur.head is not cur:
+        if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp", "acomp") and cur.head is not cur:
             cur = cur.head
             continue
         if cur.dep_ == "prep" and cur.head is not cur:
@@ -314,6 +321,12 @@ def _subject(tok: Token) -> Token | None:
             continue
         return None
     return None
+
+
+def subject_of(tok: Token) -> Token | None:
+    """The subject of ``tok``'s clause, inherited through conjuncts and complements ("BYD
+    ended the deal and said ..." -> BYD), or None."""
+    return _subject(tok)
 
 
 def _subtree(tok: Token, skip: Iterable[Token] = ()) -> list[Token]:
@@ -1085,7 +1098,15 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         and ({obj.lemma_.lower(), obj.lower_} & (lex.talks_nouns | lex.agreement_nouns))
     ):
         light = True
-    scope = _subtree(tok, [c for c in tok.children if c.dep_ in ("advcl", "ccomp")])
+    scope = _subtree(
+        tok,
+        [
+            c
+            for c in tok.children
+            if c.dep_ in ("advcl", "ccomp")
+            or (c.dep_ == "conj" and any(x.dep_ in ("nsubj", "nsubjpass") for x in c.children))
+        ],
+    )
     partner = _partner_tokens(scope)
     if obj is not None:
         title = _title_tokens(obj, None if light else tok, partner)
@@ -1256,6 +1277,12 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
                 status, neutral = _S(gstatus), False
         elif glemma in ("say", "tell", "announce", "add", "state", "report"):
             break
+    if lemma in _NAMING_CONTROLS and not (
+        _object_words(obj) & _commitment_nouns()
+        or obj.lemma_.lower() in lex.nouns
+        or _is_measure(obj, lemma, None)
+    ):
+        return None  # "announced two marine parks": a domestic plan, not one toward the other
     measure = _is_measure(obj, lemma, None) and lemma in (
         "announce",
         "unveil",

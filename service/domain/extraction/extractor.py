@@ -49,7 +49,7 @@ from schemas.observations import (
     Evidence,
 )
 from service.domain.extraction.actors import Mention, gazetteer
-from service.domain.extraction.clauses import Clause, clauses
+from service.domain.extraction.clauses import Clause, clauses, subject_of
 from service.domain.extraction.dates import find_dues
 from service.domain.extraction.parse import is_candidate, parse
 from service.domain.extraction.resources import compile_pattern, load
@@ -405,8 +405,11 @@ def _visits(
                 visitor = m
                 break
         if visitor is None:
-            earlier = [m for m in people if m.end - sent.start <= t.start()]
-            visitor = earlier[-1] if earlier else None
+            earlier = [
+                m for m in people
+                if m.end - sent.start <= t.start() and t.start() - (m.end - sent.start) <= 60
+            ]
+            visitor = earlier[-1] if earlier else None  # near the trigger, not an aside
         if visitor is None or (visitor.country is not None and visitor.country not in doc.dyad):
             continue
         dest: Mention | None = None
@@ -1036,12 +1039,10 @@ def _clause_dyads(
             parsed[i].lower_ in doc.names for i in agent_tokens
         ):
             return None
-        elif not partners and not sentence_countries:
+        elif not partners and not _scope_countries(parsed, clause, owner):
             return None  # "police deployed officers": no country in sight, no bilateral act
-        elif len(sentence_countries) == 1 and not any(
-            parsed[i].lower_ in doc.names for i in agent_tokens
-        ):
-            agents = list(sentence_countries)  # "Back in Wellington, the minister announced"
+        elif len(scope := _scope_countries(parsed, clause, owner)) == 1 and not any(parsed[i].lower_ in doc.names for i in agent_tokens):
+            agents = list(scope)  # "Back in Wellington, the minister announced"
         else:
             agents = [
                 doc.names[parsed[i].lower_] for i in agent_tokens if parsed[i].lower_ in doc.names
@@ -1061,7 +1062,7 @@ def _clause_dyads(
             not partners
             and not clause.restrictive
             and not (doc.event.countries and agents[0] in doc.dyad)
-            and not [c for c in sentence_countries if c != agents[0]]
+            and not [c for c in _scope_countries(parsed, clause, owner) if c != agents[0]]
             and not _bilateral().search(_clause_text(parsed, clause))
         ):
             return None  # one government acting with no other country in sight: domestic
@@ -1114,6 +1115,26 @@ def _clause_text(parsed: Doc, clause: Clause) -> str:
     return parsed[lo : hi + 1].text
 
 
+def _scope_countries(parsed: Doc, clause: Clause, owner: dict[int, Mention]) -> list[str]:
+    """Countries named in the clause's own sentence part: the governor's phrase without the
+    conjuncts that have a subject of their own ("Azerbaijan's president inaugurated a yard,
+    and Georgia said ..." names only Azerbaijan for the first clause)."""
+    gov = parsed[clause.governor]
+    top = gov
+    while top.dep_ in ("xcomp", "ccomp", "advcl") and top.head is not top:
+        top = top.head
+    skip = {
+        t.i
+        for c in top.children
+        if c.dep_ == "conj" and any(x.dep_ in ("nsubj", "nsubjpass") for x in c.children)
+        for t in c.subtree
+    }
+    if top.dep_ == "conj":
+        skip |= {t.i for t in top.head.subtree} - {t.i for t in top.subtree}
+    found, _ = _countries_of([t.i for t in top.subtree if t.i not in skip], owner)
+    return found
+
+
 def _direct_partners(parsed: Doc, clause: Clause) -> set[int]:
     """Tokens of phrases aimed at the predicate itself: its object ("help Ukraine") and its
     own prepositional phrases ("to Kyiv", "with Japan", "for Sri Lanka")."""
@@ -1141,22 +1162,16 @@ def _pronoun_is_government(
 ) -> bool:
     """A pronoun agent stands for a government unless the sentence attributes it to someone
     else before it ("Executives said they expected ...", "Fiji Airways said they would")."""
-    for tok in parsed[:at]:
-        if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in ("say", "tell", "add",
-                                                                      "announce", "confirm"):
-            span = [t.i for t in tok.subtree]
-            if not _government_head(parsed, span, owner):
-                return False
-        if tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in (
-            "say",
-            "tell",
-            "add",
-            "expect",
-            "believe",
-        ):
-            words = {t.lower_ for t in tok.subtree}
-            if words & _not_national() or not (words & _GOV_WORDS or tok.pos_ == "PROPN"):
-                return False
+    for verb in parsed[:at]:
+        if verb.lemma_ not in ("say", "tell", "add", "announce", "confirm", "expect", "believe"):
+            continue
+        subject = subject_of(verb)  # through conjuncts: "BYD ended ... and said it had ..."
+        if subject is None or subject.i >= at:
+            continue
+        span = [t.i for t in subject.subtree]
+        words = {parsed[i].lower_ for i in span}
+        if words & _not_national() or not _government_head(parsed, span, owner):
+            return False
     return bool(doc.prev_actor_countries)
 
 
