@@ -221,6 +221,7 @@ class _Lex:
     modals: dict[str, str]
     fulfilled_support: frozenset[str]
     noun_object_control: frozenset[str]
+    activity_nouns: frozenset[str]
     cooperative_objects: frozenset[str]
     hostile_objects: frozenset[str]
 
@@ -247,6 +248,7 @@ def predicates() -> _Lex:
         modals=raw["modals"],
         fulfilled_support=frozenset(raw["noun_support"]["fulfilled"]),
         noun_object_control=frozenset(raw["noun_object_control"]),
+        activity_nouns=frozenset(raw["activity_nouns"]),
         cooperative_objects=frozenset(raw["cooperative_objects"]),
         hostile_objects=frozenset(raw["hostile_objects"]),
     )
@@ -469,7 +471,11 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
         lemma = _lemma(gov)
         if prev.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in prev.children):
             break  # "China agreed to buy soybeans, and Beijing also lifted ...": a clause of its own
-        if gov.pos_ == "NOUN" and gov.lemma_.lower() in lex.empty_objects:
+        if (
+            gov.pos_ == "NOUN"
+            and gov.lemma_.lower() in lex.empty_objects
+            and not any(c.dep_ in ("nsubj", "nsubjpass") for c in prev.children)
+        ):
             return None  # "agreed on the need to strengthen": a view, not an undertaking
         if prev.dep_ == "conj" and gov.dep_ != "conj" and lemma in lex.content:
             # "agreed to resume A and restore B": B's status comes from A's governor
@@ -1174,10 +1180,19 @@ def _is_generic_title(doc: Doc, title: list[int]) -> bool:
     lex = predicates()
     words = [doc[i] for i in title if doc[i].pos_ not in ("DET", "PRON", "PUNCT")]
     return len(words) <= 2 or all(
-        w.lemma_.lower() in lex.agreement_nouns | _PLAIN_AGREEMENT_WORDS
-        or w.pos_ in ("ADJ", "NUM", "ADP")
+        w.lemma_.lower() in lex.agreement_nouns | _PLAIN_AGREEMENT_WORDS | _MONEY_WORDS
+        or w.pos_ in ("ADJ", "NUM", "ADP", "SYM")
         for w in words
     )
+
+
+_MONEY_WORDS = frozenset(
+    {"million", "billion", "trillion", "crore", "lakh", "dollar", "euro", "yen", "rupee",
+     "pound", "yuan", "won", "franc", "real", "peso", "rand", "ringgit", "dirham", "riyal",
+     "$", "€", "£", "¥", "a$", "us$", "usd", "eur", "percent", "per", "cent", "further",
+     "additional", "more"}
+)
+"""Words of an amount: "A$18 million" says nothing of what it is for."""
 
 
 _PLAIN_AGREEMENT_WORDS = frozenset({"intent", "understanding", "cooperation", "of"})
@@ -1240,8 +1255,11 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
                 return _gerund_clause(tok, lemma, o)
     if obj is None and lemma in ("continue", "resume", "begin", "start"):
         subs = _children(tok, "nsubj")
-        if subs and subs[0].lemma_.lower() in lex.talks_nouns:
-            obj = subs[0]
+        if subs and (
+            subs[0].lemma_.lower() in lex.talks_nouns
+            or _object_words(subs[0]) & lex.activity_nouns
+        ):
+            obj = subs[0]  # "talks will continue", "petrol shipments would continue"
     if _is_passive(tok) and obj is None:
         subs = _children(tok, "nsubjpass")
         if subs and subs[0].pos_ in ("NOUN", "PROPN"):
@@ -1277,7 +1295,7 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
                 status, neutral = _S(gstatus), False
         elif glemma in ("say", "tell", "announce", "add", "state", "report"):
             break
-    if lemma in _NAMING_CONTROLS and not (
+    if lemma in _NAMING_CONTROLS and not _governed(tok) and not (
         _object_words(obj) & _commitment_nouns()
         or obj.lemma_.lower() in lex.nouns
         or _is_measure(obj, lemma, None)
@@ -1314,6 +1332,8 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
     agent, first, _ = _agent_info(tok)
     partner = _partner_tokens(list(tok.subtree))
     title = _title_tokens(obj, None, partner)
+    if title and _is_generic_title(tok.doc, title):
+        title = _with_verb_preps(tok, obj, title)  # "committed 50 million euros | for X"
     if not title:
         return None
     return Clause(
@@ -1517,6 +1537,8 @@ _KEPT_STATES = {
     "halt": "paused",
     "halted": "paused",
     "shut": "in_progress",
+    "open": "in_progress",
+    "operational": "in_progress",
 }
 """What "remain / stay / keep ... X" says of its object."""
 
@@ -1582,6 +1604,11 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
             status = _S.PAUSED
         else:
             status = _S(state)
+        mod, _soft = _modal_status(tok)
+        if comp[0].lemma_.lower() in ("open", "operational") and not measure:
+            if mod is None:
+                return None  # "the bridge remains open": no news of an undertaking
+            status = mod  # "the bridge will stay open to pedestrians": agreed
         title = _title_tokens(head, None, set())
         if not title or head.lemma_.lower() in lex.empty_objects:
             return None
