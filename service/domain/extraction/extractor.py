@@ -1352,17 +1352,15 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
         a.lower_ == "had" for a in pred.children if a.dep_ in ("aux", "auxpass")
     ):
         return True  # "had agreed" in narration; "said they had agreed" is reported news
+    # the time phrases of the predicate and its governor themselves ("signed in 2019", "agreed
+    # last year"), not years inside their objects ("Mirage 2000-5", "the Treaty of 2019")
     own = {clause.predicate, clause.governor}
-    skip = {
-        t.i
-        for head in own
-        for c in parsed[head].children
-        if c.dep_ in ("conj", "advcl", "relcl", "ccomp", "parataxis", "cc") and c.i not in own
-        for t in c.subtree
-    }
-    lo = min(parsed[i].left_edge.i for i in own)
-    hi = max(parsed[i].right_edge.i for i in own)
-    phrase = " ".join(t.text for t in parsed[lo : hi + 1] if t.i not in skip)
+    words: list[str] = []
+    for head in own:
+        for c in parsed[head].children:
+            if c.dep_ in ("prep", "npadvmod", "advmod", "tmod") and c.i not in own:
+                words.extend(t.text for t in c.subtree)
+    phrase = " ".join(words)
     if _background_pattern().search(phrase):
         return True
     for m in _PAST_YEAR.finditer(phrase):
