@@ -131,6 +131,15 @@ _NAMING_CONTROLS = frozenset(
 """Control verbs whose noun object is a commitment only when it names one (an agreement, talks,
 a measure, a cooperative undertaking)."""
 
+_WISHING = frozenset(
+    {"request", "urge", "demand", "call", "press", "insist", "warn", "wish", "appeal", "ask"}
+)
+"""Verbs whose complement is what someone wants another to do, not an undertaking."""
+
+_HEARSAY = frozenset({"report", "reports", "speculation", "rumour", "rumours", "rumor", "claim",
+                      "claims", "suggestion", "suggestions"})
+"""Nouns whose complement is unconfirmed ("reports that Riyadh suspended visas")."""
+
 _OPEN_ENDED = frozenset(
     {
         "continue",
@@ -485,6 +494,8 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
             lemma in lex.control and lex.control[lemma]["status"] == "negated"
         ):
             return _Reading("negated", gov)
+        if lemma in _WISHING or (gov.pos_ == "NOUN" and gov.lemma_.lower() in _HEARSAY):
+            return None  # "requesting that China lift the measures", "reports that X suspended"
         if _negated(gov) and (lemma in lex.control or lemma in lex.content):
             return _Reading("negated", gov)
         if lemma in ("visit", "travel", "come", "arrive", "go") and prev.dep_ == "advcl":
@@ -554,7 +565,7 @@ def _object(tok: Token, change: bool = False) -> Token | None:
         inherited = _subject(tok)
         if inherited is not None and inherited.pos_ in ("NOUN", "PROPN") and inherited.i < tok.i:
             return inherited
-    if change:
+    if change or _lemma(tok) in ("resume", "restart", "restore", "start", "begin"):
         for c in tok.children:
             if c.dep_ in ("xcomp", "pcomp") and c.tag_ == "VBG":
                 inner = next((x for x in c.children if x.dep_ in ("dobj", "obj")), None)

@@ -1141,11 +1141,16 @@ def _direct_partners(parsed: Doc, clause: Clause) -> set[int]:
     out: set[int] = set()
     for head in {parsed[clause.predicate], parsed[clause.governor]}:
         for c in head.children:
-            if c.dep_ in ("dobj", "dative") or (
-                c.dep_ == "prep" and c.lower_ in ("to", "with", "for", "toward", "towards",
-                                                  "against", "in", "into", "from")
-            ):
-                out.update(t.i for t in c.subtree)
+            if c.dep_ in ("dobj", "dative"):
+                out.update(t.i for t in c.subtree if t.i == c.i or t.head.i == c.i)
+            elif c.dep_ == "prep" and c.lower_ in ("to", "with", "for", "toward", "towards",
+                                                   "against", "in", "into", "from"):
+                for obj in c.children:
+                    if obj.dep_ == "pobj":
+                        # the phrase's head and its compounds and conjuncts ("to Ukraine and
+                        # Moldova"), not what is nested in it
+                        out.update(t.i for t in obj.subtree
+                                   if t.i == obj.i or t.head.i == obj.i)
     return out
 
 
@@ -1355,6 +1360,17 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     # the time phrases of the predicate and its governor themselves ("signed in 2019", "agreed
     # last year"), not years inside their objects ("Mirage 2000-5", "the Treaty of 2019")
     own = {clause.predicate, clause.governor}
+    for head in own:
+        cur = parsed[head]
+        for _ in range(4):  # "it is three years since they agreed to ..."
+            if any(c.dep_ == "mark" and c.lower_ == "since" for c in cur.children):
+                return True
+            if any(c.dep_ == "advmod" and c.lower_ == "before" and not list(c.children)
+                   for c in cur.children):
+                return True  # "have been signed before"
+            if cur.head is cur:
+                break
+            cur = cur.head
     words: list[str] = []
     for head in own:
         for c in parsed[head].children:
