@@ -45,25 +45,55 @@ __all__ = ["Clause", "clauses", "predicates", "subject_of"]
 
 _S = CommitmentStatus
 
-_FIRMNESS = {
-    "negated": -1,
-    _S.PROPOSED: 0,
-    _S.UNDER_DISCUSSION: 1,
-    _S.AGREED: 2,
-    _S.IN_PROGRESS: 3,
-    _S.FULFILLED: 4,
-    _S.PAUSED: 4,
-    _S.POSTPONED: 4,
-    _S.REVERSED: 4,
-}
 
-_SUBJECTS = ("nsubj", "nsubjpass", "csubj", "expl")
 _OBJECTS = ("dobj", "obj", "attr", "oprd")
 _TIME_WORDS = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday week weeks month months year years "
-    "day days today tomorrow yesterday summer winter spring autumn fall quarter end beginning "
-    "start weekend time date period decade".split()
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "day",
+        "days",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "fall",
+        "quarter",
+        "end",
+        "beginning",
+        "start",
+        "weekend",
+        "time",
+        "date",
+        "period",
+        "decade",
+    ]
 )
 _PARTNER_PREPS = frozenset(
     {"with", "to", "from", "against", "toward", "towards", "between", "on", "for", "into", "by"}
@@ -94,21 +124,23 @@ _TRIM_DEPS = frozenset(
     }
 )
 """Dependents never kept in a title: clauses, asides and the verb's own scaffolding."""
-_GOV_NOUNS = frozenset(
-    "official officials government governments minister ministers ministry ministries "
-    "authorities authority negotiators negotiator delegation delegations diplomat diplomats "
-    "envoy envoys leader leaders president presidents premier chancellor side sides country "
-    "countries nation nations state states administration cabinet regulator regulators customs "
-    "police army military navy spokesperson spokesman spokeswoman office embassy mission "
-    "capital capitals counterpart counterparts secretary adviser advisor advisers ambassador "
-    "commissioner parliament parliaments lawmakers legislature agency agencies".split()
-)
-"""Heads of a subject that speak for a government even when no country is named in them."""
 
 
 _MEETINGS = frozenset(
-    {"meeting", "session", "summit", "round", "consultation", "dialogue", "commission",
-     "exercise", "exercises", "drill", "drills", "review"}
+    {
+        "meeting",
+        "session",
+        "summit",
+        "round",
+        "consultation",
+        "dialogue",
+        "commission",
+        "exercise",
+        "exercises",
+        "drill",
+        "drills",
+        "review",
+    }
 )
 """What "hold / host / convene" can commit to (a meeting, a round, an exercise)."""
 
@@ -118,15 +150,36 @@ _LIFTING = frozenset(
 """Verbs whose object, when not a cooperative undertaking, is a restriction being lifted."""
 
 _VISIT_CHANGES = frozenset(
-    {"postpone", "delay", "cancel", "defer", "suspend", "reschedule", "call", "scrap", "shelve",
-     "push"}
+    {
+        "postpone",
+        "delay",
+        "cancel",
+        "defer",
+        "suspend",
+        "reschedule",
+        "call",
+        "scrap",
+        "shelve",
+        "push",
+    }
 )
 """Changes that the clause rules read of a visit ("called off a visit"); plans of visits are
 the extractor's visit rules'."""
 
 _NAMING_CONTROLS = frozenset(
-    {"announce", "unveil", "approve", "confirm", "accept", "endorse", "plan", "propose",
-     "consider", "weigh", "mull"}
+    {
+        "announce",
+        "unveil",
+        "approve",
+        "confirm",
+        "accept",
+        "endorse",
+        "plan",
+        "propose",
+        "consider",
+        "weigh",
+        "mull",
+    }
 )
 """Control verbs whose noun object is a commitment only when it names one (an agreement, talks,
 a measure, a cooperative undertaking)."""
@@ -136,8 +189,20 @@ _WISHING = frozenset(
 )
 """Verbs whose complement is what someone wants another to do, not an undertaking."""
 
-_HEARSAY = frozenset({"report", "reports", "speculation", "rumour", "rumours", "rumor", "claim",
-                      "claims", "suggestion", "suggestions"})
+_HEARSAY = frozenset(
+    {
+        "report",
+        "reports",
+        "speculation",
+        "rumour",
+        "rumours",
+        "rumor",
+        "claim",
+        "claims",
+        "suggestion",
+        "suggestions",
+    }
+)
 """Nouns whose complement is unconfirmed ("reports that Riyadh suspended visas")."""
 
 _OPEN_ENDED = frozenset(
@@ -300,7 +365,7 @@ def _has_particle(tok: Token, word: str) -> bool:
 
 
 def _negated(tok: Token) -> bool:
-    lex = predicates()
+    predicates()
     for c in tok.children:
         if c.dep_ == "neg" or (c.dep_ in ("advmod", "det") and c.lower_ in ("never", "no")):
             return True
@@ -388,8 +453,10 @@ def _conditional(tok: Token) -> bool:
     """True inside an "if" / "whether" / "unless" clause on the way up from ``tok``."""
     cur = tok
     for _ in range(8):
-        if any(c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless", "once")
-               for c in cur.children):
+        if any(
+            c.dep_ == "mark" and c.lower_ in ("if", "whether", "unless", "once")
+            for c in cur.children
+        ):
             return True
         if cur.head is cur:
             return False
@@ -439,18 +506,18 @@ def _walk_up(tok: Token) -> Iterator[Token]:
         head = cur.head
         if head is cur:
             return
-        if dep in ("xcomp", "pcomp", "ccomp", "acl", "oprd"):
-            pass
-        elif dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in cur.children):
-            pass
-        elif dep == "conj":
+        if (
+            dep in ("xcomp", "pcomp", "ccomp", "acl", "oprd")
+            or (dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in cur.children))
+            or dep == "conj"
+        ):
             pass
         elif dep == "pobj" and head.dep_ == "prep" and head.lower_ in ("to", "on", "for", "in"):
             cur = head
             continue
-        elif dep == "prep" and cur.lower_ in ("to", "on", "for"):
-            pass
-        elif dep in ("dobj", "nsubjpass", "nsubj", "attr") and head.pos_ in ("VERB", "AUX", "ADJ"):
+        elif (dep == "prep" and cur.lower_ in ("to", "on", "for")) or (
+            dep in ("dobj", "nsubjpass", "nsubj", "attr") and head.pos_ in ("VERB", "AUX", "ADJ")
+        ):
             pass
         else:
             return
@@ -479,7 +546,7 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
     for gov in _walk_up(tok):
         lemma = _lemma(gov)
         if prev.dep_ == "conj" and any(c.dep_ in ("nsubj", "nsubjpass") for c in prev.children):
-            break  # "China agreed to buy soybeans, and Beijing also lifted ...": a clause of its own
+            break  # "China agreed to buy soybeans, and Beijing lifted ...": a clause of its own
         if (
             gov.pos_ == "NOUN"
             and gov.lemma_.lower() in lex.empty_objects
@@ -605,9 +672,8 @@ def _service_object(head: Token | None) -> bool:
     words = {head.lemma_.lower(), head.lower_} | {
         c.lower_ for c in head.children if c.dep_ in ("compound", "amod")
     }
-    return (
-        bool(words & lex.measure_objects)
-        or head.lemma_.lower()
+    return bool(words & lex.measure_objects) or (
+        head.lemma_.lower()
         in (
             "flight",
             "service",
@@ -718,11 +784,10 @@ def _is_actor_phrase(tok: Token) -> bool:
     "each other's countries"."""
     if tok.i in _ACTORS:
         return True
-    if tok.lower_ in ("countries", "country", "capitals") and any(
-        c.dep_ == "poss" and c.lower_ == "other" for c in tok.children
-    ):
-        return True
-    return False
+    return bool(
+        tok.lower_ in ("countries", "country", "capitals")
+        and any(c.dep_ == "poss" and c.lower_ == "other" for c in tok.children)
+    )
 
 
 def _partner_tokens(tokens: Iterable[Token]) -> set[int]:
@@ -730,9 +795,7 @@ def _partner_tokens(tokens: Iterable[Token]) -> set[int]:
     "Tokyo's", "each other's countries")."""
     out: set[int] = set()
     for t in tokens:
-        if t.i in _ACTORS:
-            out.add(t.i)
-        elif t.lower_ == "other" and t.dep_ == "poss":
+        if t.i in _ACTORS or (t.lower_ == "other" and t.dep_ == "poss"):
             out.add(t.i)
     return out
 
@@ -850,8 +913,10 @@ def _status_for_change(
         return status, True
     cooperative = obj is not None and bool(
         _object_words(obj) & predicates().cooperative_objects
-        or (obj.lower_ in predicates().nouns and predicates().nouns[obj.lower_]["status"] in (
-            "in_progress", "fulfilled", "agreed"))
+        or (
+            obj.lower_ in predicates().nouns
+            and predicates().nouns[obj.lower_]["status"] in ("in_progress", "fulfilled", "agreed")
+        )
     )  # "suspended the restoration of visa services": a cooperative undertaking paused
     own_reading = reading.governor.i == pred.i
     if past == "reversed" and _lemma(pred) in _LIFTING and obj is not None and not cooperative:
@@ -996,9 +1061,12 @@ def _governed(tok: Token) -> bool:
 def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -> Clause | None:
     lex = predicates()
     own = own if own is not None else lex.content[lemma]
-    if own.get("particle") and not _has_particle(tok, own["particle"]):
-        if lemma in ("set", "push", "roll", "tear", "pull", "back", "call"):
-            return None
+    if (
+        own.get("particle")
+        and not _has_particle(tok, own["particle"])
+        and lemma in ("set", "push", "roll", "tear", "pull", "back", "call")
+    ):
+        return None
     if lemma in ("back",) and not _has_particle(tok, "out"):
         return None
     obj = _object(tok, bool(own.get("change")))
@@ -1010,8 +1078,14 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         return None  # "launched drones at a power plant": an attack, not a commitment
     if own.get("light_object") and obj is not None and obj.lower_ == own["light_object"]:
         # "broke ground on the plant": the commitment is the object of "on"
-        inner = next((_prep_object(c) for c in (*tok.children, *obj.children)
-                      if c.dep_ == "prep" and c.lower_ == "on"), None)
+        inner = next(
+            (
+                _prep_object(c)
+                for c in (*tok.children, *obj.children)
+                if c.dep_ == "prep" and c.lower_ == "on"
+            ),
+            None,
+        )
         if inner is None:
             return None
         obj = inner
@@ -1077,8 +1151,11 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         restrictive = True
     elif measure and lemma in ("extend", "renew", "prolong", "expand", "broaden", "widen"):
         restrictive = True  # "extended its ban on petrol exports": the measure stays
-        if status is _S.AGREED and reading.governor.i == tok.i and _tense(tok) in (
-                "past", "perfect"):
+        if (
+            status is _S.AGREED
+            and reading.governor.i == tok.i
+            and _tense(tok) in ("past", "perfect")
+        ):
             status = _S.IN_PROGRESS
     elif measure:
         restrictive = False  # "agreed to cut tariffs": cooperative
@@ -1127,8 +1204,14 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     partner = _partner_tokens(scope)
     if obj is not None:
         title = _title_tokens(obj, None if light else tok, partner)
-        if _is_generic_title(tok.doc, [i for i in title if i != tok.i and i not in {
-            c.i for c in tok.children if c.dep_ == "prt"}]):
+        if _is_generic_title(
+            tok.doc,
+            [
+                i
+                for i in title
+                if i != tok.i and i not in {c.i for c in tok.children if c.dep_ == "prt"}
+            ],
+        ):
             title = _with_verb_preps(tok, obj, title)
         items = _items(obj)
     else:
@@ -1178,8 +1261,10 @@ def _with_verb_preps(verb: Token, obj: Token, title: list[int]) -> list[int]:
                 continue
             out.update(_title_tokens(c, None, set()))
             out.add(c.i)
-        elif c.dep_ in ("advcl", "xcomp", "acl") and c.pos_ == "VERB" and any(
-            a.lower_ == "to" and a.dep_ == "aux" for a in c.children
+        elif (
+            c.dep_ in ("advcl", "xcomp", "acl")
+            and c.pos_ == "VERB"
+            and any(a.lower_ == "to" and a.dep_ == "aux" for a in c.children)
         ):
             out.update(_title_tokens(c, c, set()))
             out.update(a.i for a in c.children if a.lower_ == "to" and a.dep_ == "aux")
@@ -1198,10 +1283,41 @@ def _is_generic_title(doc: Doc, title: list[int]) -> bool:
 
 
 _MONEY_WORDS = frozenset(
-    {"million", "billion", "trillion", "crore", "lakh", "dollar", "euro", "yen", "rupee",
-     "pound", "yuan", "won", "franc", "real", "peso", "rand", "ringgit", "dirham", "riyal",
-     "$", "€", "£", "¥", "a$", "us$", "usd", "eur", "percent", "per", "cent", "further",
-     "additional", "more"}
+    {
+        "million",
+        "billion",
+        "trillion",
+        "crore",
+        "lakh",
+        "dollar",
+        "euro",
+        "yen",
+        "rupee",
+        "pound",
+        "yuan",
+        "won",
+        "franc",
+        "real",
+        "peso",
+        "rand",
+        "ringgit",
+        "dirham",
+        "riyal",
+        "$",
+        "€",
+        "£",
+        "¥",
+        "a$",
+        "us$",
+        "usd",
+        "eur",
+        "percent",
+        "per",
+        "cent",
+        "further",
+        "additional",
+        "more",
+    }
 )
 """Words of an amount: "A$18 million" says nothing of what it is for."""
 
@@ -1267,8 +1383,7 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
     if obj is None and lemma in ("continue", "resume", "begin", "start"):
         subs = _children(tok, "nsubj")
         if subs and (
-            subs[0].lemma_.lower() in lex.talks_nouns
-            or _object_words(subs[0]) & lex.activity_nouns
+            subs[0].lemma_.lower() in lex.talks_nouns or _object_words(subs[0]) & lex.activity_nouns
         ):
             obj = subs[0]  # "talks will continue", "petrol shipments would continue"
     if _is_passive(tok) and obj is None:
@@ -1288,7 +1403,7 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
         return None
     status = _S(entry["status"])
     hedged = False
-    mod, soft = _modal_status(tok)
+    mod, _soft = _modal_status(tok)
     if mod is _S.PROPOSED:
         status, hedged = _S.PROPOSED, True
     neutral = lemma in lex.talks_control
@@ -1306,10 +1421,14 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
                 status, neutral = _S(gstatus), False
         elif glemma in ("say", "tell", "announce", "add", "state", "report"):
             break
-    if lemma in _NAMING_CONTROLS and not _governed(tok) and not (
-        _object_words(obj) & _commitment_nouns()
-        or obj.lemma_.lower() in lex.nouns
-        or _is_measure(obj, lemma, None)
+    if (
+        lemma in _NAMING_CONTROLS
+        and not _governed(tok)
+        and not (
+            _object_words(obj) & _commitment_nouns()
+            or obj.lemma_.lower() in lex.nouns
+            or _is_measure(obj, lemma, None)
+        )
     ):
         return None  # "announced two marine parks": a domestic plan, not one toward the other
     measure = _is_measure(obj, lemma, None) and lemma in (
@@ -1369,7 +1488,7 @@ def _gerund_clause(tok: Token, lemma: str, gerund: Token) -> Clause | None:
     status = _S(lex.control[lemma]["status"])
     if _negated(tok):
         return None
-    mod, soft = _modal_status(tok)
+    mod, _soft = _modal_status(tok)
     hedged = mod is _S.PROPOSED
     if hedged:
         status = _S.PROPOSED
@@ -1474,7 +1593,7 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
     if head.pos_ == "VERB":
         if _negated(head) or (hlemma in lex.empty_verbs and hlemma not in lex.fulfilled_support):
             return None  # "condemned the launch of a missile"
-        mod, soft = _modal_status(head)
+        mod, _soft = _modal_status(head)
         if (
             hlemma in lex.control
             and tok.dep_ in ("dobj", "pobj")
@@ -1488,10 +1607,8 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         elif mod is _S.AGREED and tok.dep_ in ("nsubj", "nsubjpass"):
             status = _S.AGREED if entry["status"] in ("in_progress", "fulfilled") else status
     own = lex.content.get(verb_lemma)
-    measure = (
-        _is_measure(target, verb_lemma, own)
-        or _is_measure(tok, verb_lemma, None)
-        and verb_lemma in ("impose", "expel", "recall")
+    measure = _is_measure(target, verb_lemma, own) or (
+        _is_measure(tok, verb_lemma, None) and verb_lemma in ("impose", "expel", "recall")
     )
     restrictive = False
     if own and own.get("change"):
@@ -1558,8 +1675,13 @@ _KEPT_STATES = {
 def _commitment_nouns() -> frozenset[str]:
     """Nouns that name a commitment (agreements, talks, measures, cooperative undertakings)."""
     lex = predicates()
-    return lex.agreement_nouns | lex.talks_nouns | lex.measure_nouns | lex.cooperative_objects | {
-        "truce", "ceasefire", "moratorium"}
+    return (
+        lex.agreement_nouns
+        | lex.talks_nouns
+        | lex.measure_nouns
+        | lex.cooperative_objects
+        | {"truce", "ceasefire", "moratorium"}
+    )
 
 
 @cache
@@ -1677,7 +1799,7 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         return None  # "a team of engineers arrived"; a minister arriving is a visit
     if head.i in _ACTORS:
         return None
-    mod, soft = _modal_status(verb)
+    mod, _soft = _modal_status(verb)
     hedged = False
     if mod is _S.PROPOSED:
         status, hedged = _S.PROPOSED, True

@@ -56,9 +56,7 @@ from service.domain.extraction.resources import compile_pattern, load
 from service.domain.extraction.sentences import Sentence, _masked, nlp, split
 from service.domain.extraction.signals import (
     Signal,
-    agent_gap_words,
     attribution,
-    clause_end,
     denial,
     engagement,
     find_signals,
@@ -90,21 +88,6 @@ STATUS_FIRMNESS: dict[CommitmentStatus, float] = {
 HEDGE_FACTOR = 0.75
 IMPLICIT_AGENT_FACTOR = 0.9
 
-_LEAD = re.compile(r"^(?:\s|,|to\b|that\b|on\b|upon\b|with\b|of\b)+", re.I)
-_VISIT_START = re.compile(
-    r"^(?:(?:the|his|her|their|its|an?|planned|proposed|official|state|upcoming|rescheduled)\s+)*"
-    r"(?:(?:travel|visit|trip|fly|go|come|arrive|head)\w*\b"
-    r"|lead\w*\s+(?:an?|the|his|her|its|their)\s+(?:[\w-]+\s+){0,2}delegation\b)",
-    re.I,
-)
-_WORD_SPLIT = re.compile(r"[\w’'-]+")
-_AND_ARTICLE = re.compile(r",?\s+and\s+(?=(?:an?|the)\s)", re.I)
-_LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+", re.I)
-_TRAILING = re.compile(r"(?:[\s,;:.]+|\s+and)+$")
-_AND_TO = re.compile(r"(?:\s+[\w-]+){0,6}?(?:\s*,)?\s+and\s+to\s+|\s+to\s+")
-"""A second infinitive after an object, past at most six words (a date): "agreed to reopen the
-crossing by 1 April and to set up ..."."""
-_ENDS_AND = re.compile(r"(?:,\s*|\s+)and\s*$")
 _DETERMINER = re.compile(r"^(?:the|their|its|a|an)\s+", re.I)
 _NO_DUE = frozenset(
     {CommitmentStatus.FULFILLED, CommitmentStatus.PAUSED, CommitmentStatus.REVERSED}
@@ -173,139 +156,6 @@ def _country_votes(
 
 def _in_sentence(mentions: list[Mention], sent: Sentence) -> list[Mention]:
     return [m for m in mentions if sent.start <= m.start and m.end <= sent.end]
-
-
-def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD_SPLIT.findall(text)]
-
-
-def _agent(
-    sent: Sentence, local: list[Mention], signal: Signal, doc: _Doc
-) -> tuple[set[str], bool] | None:
-    """Countries of the agent right before ``signal`` and whether it is collective, or None."""
-    gap_ok = agent_gap_words()
-    before = [m for m in local if m.end - sent.start <= signal.start and m.is_government]
-    for i in range(len(before) - 1, -1, -1):
-        m = before[i]
-        if _IN_PHRASE.search(sent.text, 0, m.start - sent.start):
-            continue
-        gap = sent.text[m.end - sent.start : signal.start]
-        if not _MET_AND.fullmatch(gap) and (
-            "," in gap or not all(w in gap_ok for w in _words(gap))
-        ):
-            continue
-        group = [m]
-        j = i - 1
-        while j >= 0:
-            between = sent.text[before[j].end - sent.start : group[0].start - sent.start]
-            if between.strip().lower() in ("and", ",", ", and", "&"):
-                group.insert(0, before[j])
-                j -= 1
-            else:
-                break
-        head = group[0].start - sent.start
-        if (
-            group[0] is not m
-            and _IN_PHRASE.search(sent.text, 0, head)
-            and not _GOV_DELEGATES.search(sent.text, 0, head)
-        ):
-            # "Cricket officials from India and Canada agreed": the countries qualify someone
-            # else; only government delegates ("officials from X and Y") speak for them.
-            continue
-        countries: set[str] = set()
-        collective = False
-        for g in group:
-            if g.kind == "collective":
-                collective = True
-            elif g.kind == "pronoun":
-                countries |= doc.prev_countries & set(doc.dyad)
-                if not countries:
-                    return None
-            elif g.country:
-                countries.add(g.country)
-        if countries and not countries <= set(doc.dyad):
-            return None
-        if collective or countries == set(doc.dyad) or not countries:
-            return set(doc.dyad), True
-        return countries, False
-    return None
-
-
-def _object_span(sent: Sentence, signal: Signal) -> tuple[int, int]:
-    if signal.obj is not None:
-        start, limit = signal.obj
-    else:
-        start, limit = signal.end, len(sent.text)
-    end = min(clause_end(sent.text, start), limit)
-    return start, end
-
-
-def _clean(text: str) -> str:
-    text = _LEAD.sub("", text)
-    return _TRAILING.sub("", text).strip()
-
-
-_OBJECT_GOES_ON = re.compile(
-    r"(?:\s+(?:on|last|this)\s+(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
-    r"|\s+on\s+\d{1,2}\s+[A-Za-z]+\b)?\s+(?=(?:to|for|on|in)\s+\w)",
-    re.I,
-)
-"""A date between a bare object and the words that say what it is about."""
-
-
-def _blank_text(text: str, local: list[Mention]) -> str:
-    """``text`` with the text of every actor mention of the sentence replaced by spaces."""
-    for m in local:
-        text = text.replace(m.text, " " * len(m.text))
-    return text
-
-
-def _blank_actors(text: str, offset: int, local: list[Mention]) -> str:
-    """``text`` with place names and people replaced by spaces (not key terms)."""
-    chars = list(text)
-    for m in local:
-        a, b = m.start - offset, m.end - offset
-        if b <= 0 or a >= len(chars):
-            continue
-        for k in range(max(a, 0), min(b, len(chars))):
-            chars[k] = " "
-    return "".join(chars)
-
-
-def _agreement_items(obj: str) -> list[str]:
-    """Split an agreement object per subject: "agreements covering uranium, energy and AI"."""
-    lex = lexicon()
-    nouns = compile_pattern(lex["agreement_nouns"])
-    preps = compile_pattern(r"^\s*(?:" + lex["list_prepositions"] + r")\s+")
-    items: list[str] = []
-    for part in _AND_ARTICLE.split(obj):
-        m = nouns.search(part)
-        if not m:
-            items.append(part)
-            continue
-        after = part[m.end() :]
-        pm = preps.match(after)
-        listed = [s for s in _LIST_SPLIT.split(after[pm.end() :]) if s.strip()] if pm else []
-        if len(listed) < 2:
-            items.append(part)
-            continue
-        items.extend(listed)
-    return [_clean(i) for i in items if _clean(i)]
-
-
-def _kind(signal: Signal, obj: str) -> CommitmentKind:
-    lex = lexicon()
-    if signal.kind == "talks" or (
-        signal.status is CommitmentStatus.UNDER_DISCUSSION and not signal.coordinated
-    ):
-        return CommitmentKind.TALKS
-    agreement = compile_pattern(lex["agreement_nouns"]).search(obj)
-    talks = compile_pattern(lex["talks_nouns"]).search(obj)
-    if talks and (agreement is None or talks.start() < agreement.start()):
-        return CommitmentKind.TALKS
-    if signal.kind == "agreement" or agreement:
-        return CommitmentKind.AGREEMENT
-    return CommitmentKind.ACTION
 
 
 def _confidence(attr: Attribution, status: CommitmentStatus, hedged: bool, implicit: bool) -> float:
@@ -406,7 +256,8 @@ def _visits(
                 break
         if visitor is None:
             earlier = [
-                m for m in people
+                m
+                for m in people
                 if m.end - sent.start <= t.start() and t.start() - (m.end - sent.start) <= 60
             ]
             visitor = earlier[-1] if earlier else None  # near the trigger, not an aside
@@ -414,7 +265,8 @@ def _visits(
             continue
         dest: Mention | None = None
         places = [
-            m for m in local
+            m
+            for m in local
             if m.kind in ("country", "capital", "city")
             and m.country in doc.dyad
             and m.country != visitor.country
@@ -445,8 +297,10 @@ def _visits(
             status = CommitmentStatus.PROPOSED
         else:
             continue
-        if status is CommitmentStatus.PROPOSED and _FIRM_TRIP.search(text[: t.end()]) and not (
-            compile_pattern(spec["hedged"]).search(text[: t.end()])
+        if (
+            status is CommitmentStatus.PROPOSED
+            and _FIRM_TRIP.search(text[: t.end()])
+            and not (compile_pattern(spec["hedged"]).search(text[: t.end()]))
         ):
             status = CommitmentStatus.AGREED  # "will travel to Washington next week"
         due_key = f"{origin}>{dest.country}"
@@ -476,218 +330,6 @@ def _visits(
                 },
             )
         )
-    return out
-
-
-_IN_PHRASE = re.compile(
-    r"\b(?:to|with|from|in|for|of|on|by|between|over|at|into|against)\s+(?:the\s+)?$", re.I
-)
-"""A mention right after a preposition is not the subject ("the sale to Turkey was delayed")."""
-_GOV_DELEGATES = re.compile(
-    r"(?:^|[.;,:]\s*|\b(?:the|senior|top|government|both|two)\s+)"
-    r"(?:officials|negotiators|diplomats|delegations?|ministers|representatives|envoys)"
-    r"\s+(?:from|of)\s+(?:the\s+)?$",
-    re.I,
-)
-"""Government delegates named by their countries: "Officials from India and Canada agreed"."""
-_MET_AND = re.compile(
-    r"\s+(?:met|spoke|talked|held talks|conferred|had talks)\b[^,.;]{0,50}?\band(?: also)?\s+", re.I
-)
-"""A gap that lets the subject of "met/spoke ... and agreed" be the agent of "agreed"."""
-_CONTINUES = re.compile(r"\s+(?:on|about|over|regarding|concerning|for)\b", re.I)
-_AUX_TAIL = re.compile(
-    r"(?:[\s,]+(?:is|are|was|were|has|have|had|been|be|being|now|also|already|still|will|would"
-    r"|could|may|might|finally|formally|reportedly|officially|not|then|since))+\s*$",
-    re.I,
-)
-_REPORT_HEAD = re.compile(
-    r"^(?:.*\b(?:said|says|told (?:\w+ ){0,2}?(?:reporters|parliament|journalists)|announced"
-    r"|confirmed|added|noted|reported|stated)\s+(?:on \w+\s+)?(?:that\s+)?|according to [^,]+,\s*)",
-    re.I,
-)
-_SUBJECT_DET = re.compile(r"^(?:the|a|an|their|its|this|that|these|those)\s+", re.I)
-_PRONOUN_SUBJECT = re.compile(r"^(?:it|they|he|she|we|i|you|this|that|there)$", re.I)
-_PARTNER_PREP = re.compile(r"\s(?:with|from|against|by|between)\s+(?:the\s+)?$", re.I)
-
-
-def _subject_object(
-    sent: Sentence, text: str, signal: Signal, local: list[Mention]
-) -> tuple[int, int] | None:
-    """The subject noun phrase as the commitment, for a signal with no government agent.
-
-    Passive and state-change sentences name the commitment as their subject: "An agreement on
-    space weather was signed", "The joint exercise has been postponed", "Work on the pipeline is
-    under way", "Officials said the fund could be launched". Returns the ``[start, end)`` of
-    that phrase in the sentence (after any "X said (that)" or "According to X," lead-in), or None
-    when it is empty, too long, has a comma, is a pronoun or ends in an actor ("the minister").
-    """
-    head = text[: signal.start]
-    lead = _REPORT_HEAD.match(head)
-    begin = lead.end() if lead else 0
-    phrase = _AUX_TAIL.sub("", head[begin:])
-    det = _SUBJECT_DET.match(phrase)
-    if det:
-        begin += det.end()
-        phrase = phrase[det.end() :]
-    phrase = phrase.rstrip()
-    words = phrase.split()
-    if len(words) < 2 or len(words) > 14 or "," in phrase or _PRONOUN_SUBJECT.match(phrase):
-        return None
-    end = begin + len(phrase)
-    for m in local:
-        rel_start, rel_end = m.start - sent.start, m.end - sent.start
-        if rel_start <= begin < rel_end and m.is_government:
-            after = text[rel_end:end].lstrip()
-            if not after.startswith(("'s", "’s")) or m.kind in ("official", "person"):
-                return None
-    return begin, end
-
-
-def _without_partner(sent: Sentence, text: str, local: list[Mention], start: int, end: int) -> str:
-    """The object ``text[start:end]`` without its partner phrase: "with Japan pending a review"
-    -> cut there; "talks with India on cyber cooperation" -> "talks on cyber cooperation" (the
-    partner is a party, not part of the commitment's title)."""
-    for m in local:
-        rel, rel_end = m.start - sent.start, m.end - sent.start
-        if start < rel < end and m.kind in (
-            "country",
-            "capital",
-            "demonym",
-            "institution",
-            "collective",
-        ):
-            prep = _PARTNER_PREP.search(text, start, rel)
-            if prep and prep.end() == rel and prep.start() > start:
-                if _CONTINUES.match(text, rel_end, end):
-                    return text[start : prep.start()] + text[rel_end:end]
-                return text[start : prep.start()]
-    return text[start:end]
-
-
-def _commitments(
-    doc: _Doc,
-    sent: Sentence,
-    text: str,
-    local: list[Mention],
-    signal: Signal,
-    attr: Attribution,
-    hedged: bool,
-    has_visit: bool,
-    deny: CommitmentStatus | None,
-) -> list[_Draft]:
-    subject: tuple[int, int] | None = None
-    if signal.nominal:
-        parties, implicit = set(doc.dyad), True
-    else:
-        found = _agent(sent, local, signal, doc)
-        if found is not None and signal.kind == "arrival":
-            return []  # a leader or minister arriving is a visit (see _visits), not an object
-        if found is None:
-            subject = _subject_object(sent, text, signal, local) if signal.subject else None
-            if subject is None:
-                return []
-            parties, implicit = set(doc.dyad), True
-        else:
-            parties, implicit = found[0], False
-    start, end = subject or _object_span(sent, signal)
-    obj = _without_partner(sent, text, local, start, end)
-    lead = len(obj) - len(_LEAD.sub("", obj))
-    start += lead
-    obj = _clean(obj)
-    kind_hint = signal
-    signing = compile_pattern(lexicon()["signing_phrase"])
-    if _VISIT_START.match(obj):
-        m = signing.search(text, start)
-        if not m:
-            return []
-        start = m.start("rest")
-        obj = _clean(text[start : clause_end(text, start)])
-        kind_hint = Signal(signal.status, signal.start, signal.end, kind="agreement")
-    elif (m := signing.match(obj)) is not None:
-        start += m.start("rest")
-        obj = _clean(m.group("rest"))
-        kind_hint = Signal(signal.status, signal.start, signal.end, kind="agreement")
-    if not obj:
-        return []
-    if not key_terms(_blank_text(obj, local)):
-        # "inked a deal on Tuesday to co-produce patrol boats", "pledged $2 billion to help
-        # build ...": the object is only a noun or an amount; its content follows a date.
-        more = _OBJECT_GOES_ON.match(text, end)
-        if more:
-            more_end = clause_end(text, more.end())
-            rest = _without_partner(sent, text, local, more.end(), more_end).strip()
-            if rest:
-                obj = f"{obj} {rest}"
-                end = more_end
-    kind = _kind(kind_hint, obj)
-    if kind is CommitmentKind.AGREEMENT:
-        items = _agreement_items(obj)
-        nouns = compile_pattern(lexicon()["agreement_nouns"])
-        titles = [i if nouns.search(i) else f"agreement on {i}" for i in items]
-    else:
-        items = [obj]
-        if kind is CommitmentKind.TALKS and not compile_pattern(lexicon()["talks_nouns"]).search(
-            obj
-        ):
-            titles = [f"talks on {obj}"]
-        else:
-            titles = [obj]
-    during_visit = bool(compile_pattern(lexicon()["visit"]["during"]).search(text))
-    if kind is CommitmentKind.AGREEMENT and (has_visit or during_visit) and doc.last_visit_due:
-        due = doc.last_visit_due
-    elif signal.status in _NO_DUE:
-        due = None
-    else:
-        due = _due_for(sent, signal, doc.published)
-    out: list[_Draft] = []
-    sentence_topics = topics_for(sent.text)
-    titles = [_DETERMINER.sub("", t) for t in titles]
-    for item, title in zip(items, titles, strict=True):
-        item_start = text.find(item, start)
-        offset = sent.start + (item_start if item_start >= 0 else start)
-        # when the partner phrase was cut out of the middle, blank actors by their text
-        blank = _blank_actors(item, offset, local) if item_start >= 0 else _blank_text(item, local)
-        terms = key_terms(blank)
-        if not terms:
-            continue
-        topics = topics_for(item) or sentence_topics or [Topic.OTHER]
-        item_parties = set(parties)
-        if kind in (CommitmentKind.AGREEMENT, CommitmentKind.TALKS) or any(
-            m.country in doc.dyad for m in local if offset <= m.start < sent.start + end
-        ):
-            item_parties = set(doc.dyad)
-        out.append(
-            _Draft(
-                "commitment",
-                {
-                    "kind": kind,
-                    "title": title[:300],
-                    "key_terms": terms,
-                    "parties": sorted(item_parties),
-                    "topics": topics,
-                    "signal": signal.status,
-                    "denies": deny,
-                    "due": due,
-                    "may_create": True,
-                    "evidence": _evidence(doc, sent, attr, hedged),
-                    "confidence": _confidence(attr, signal.status, hedged, implicit),
-                },
-            )
-        )
-    # "agreed to reopen the crossing and to set up a working group": the second infinitive is a
-    # commitment of its own, with the same agent, signal and due (a heldout2 gap).
-    more = _AND_TO.match(text, end)
-    if more and ("and" in more.group(0) or _ENDS_AND.search(text[start:end])):
-        second = Signal(
-            signal.status,
-            signal.start,
-            signal.end,
-            obj=(more.end(), len(text)),
-            nominal=signal.nominal,
-            hedged=signal.hedged,
-            coordinated=True,
-        )
-        out.extend(_commitments(doc, sent, text, local, second, attr, hedged, has_visit, deny))
     return out
 
 
@@ -1017,7 +659,8 @@ def _clause_dyads(
     direct = _direct_partners(parsed, clause)
     only_one = len(set(sentence_countries) - set(agents)) == 0
     partner_idx = [
-        i for i in clause.partner
+        i
+        for i in clause.partner
         if i not in agent_tokens
         and (i not in owner or owner[i].kind != "city" or i in direct or only_one)
     ]
@@ -1041,7 +684,9 @@ def _clause_dyads(
             return None
         elif not partners and not _scope_countries(parsed, clause, owner):
             return None  # "police deployed officers": no country in sight, no bilateral act
-        elif len(scope := _scope_countries(parsed, clause, owner)) == 1 and not any(parsed[i].lower_ in doc.names for i in agent_tokens):
+        elif len(scope := _scope_countries(parsed, clause, owner)) == 1 and not any(
+            parsed[i].lower_ in doc.names for i in agent_tokens
+        ):
             agents = list(scope)  # "Back in Wellington, the minister announced"
         else:
             agents = [
@@ -1083,8 +728,9 @@ def _government_head(parsed: Doc, agent_tokens: list[int], owner: dict[int, Ment
     an actor of a government kind, a government word ("officials", "the ministry") or a
     pronoun; not a company or a body merely named after a country ("Fiji Airways")."""
     inside = set(agent_tokens)
-    heads = [parsed[i] for i in agent_tokens if parsed[i].head.i not in inside
-             or parsed[i].head.i == i]
+    heads = [
+        parsed[i] for i in agent_tokens if parsed[i].head.i not in inside or parsed[i].head.i == i
+    ]
     for h in list(heads):
         heads.extend(c for c in h.conjuncts if c.i in inside)
     for h in heads:
@@ -1143,14 +789,22 @@ def _direct_partners(parsed: Doc, clause: Clause) -> set[int]:
         for c in head.children:
             if c.dep_ in ("dobj", "dative"):
                 out.update(t.i for t in c.subtree if t.i == c.i or t.head.i == c.i)
-            elif c.dep_ == "prep" and c.lower_ in ("to", "with", "for", "toward", "towards",
-                                                   "against", "in", "into", "from"):
+            elif c.dep_ == "prep" and c.lower_ in (
+                "to",
+                "with",
+                "for",
+                "toward",
+                "towards",
+                "against",
+                "in",
+                "into",
+                "from",
+            ):
                 for obj in c.children:
                     if obj.dep_ == "pobj":
                         # the phrase's head and its compounds and conjuncts ("to Ukraine and
                         # Moldova"), not what is nested in it
-                        out.update(t.i for t in obj.subtree
-                                   if t.i == obj.i or t.head.i == obj.i)
+                        out.update(t.i for t in obj.subtree if t.i == obj.i or t.head.i == obj.i)
     return out
 
 
@@ -1162,9 +816,7 @@ def _not_national() -> frozenset[str]:
     return frozenset(raw["multilateral_agent"]) | frozenset(raw["subnational_agent"])
 
 
-def _pronoun_is_government(
-    parsed: Doc, at: int, doc: _Doc, owner: dict[int, Mention]
-) -> bool:
+def _pronoun_is_government(parsed: Doc, at: int, doc: _Doc, owner: dict[int, Mention]) -> bool:
     """A pronoun agent stands for a government unless the sentence attributes it to someone
     else before it ("Executives said they expected ...", "Fiji Airways said they would")."""
     for verb in parsed[:at]:
@@ -1211,19 +863,120 @@ def _pair_from(
 
 
 _GOV_WORDS = frozenset(
-    "official officials government governments minister ministers ministry ministries "
-    "authorities authority negotiators negotiator delegation delegations diplomat diplomats "
-    "envoy envoys leader leaders president premier chancellor side sides country countries "
-    "nation nations administration cabinet regulator regulators customs police spokesperson "
-    "spokesman spokeswoman embassy counterpart counterparts secretary adviser advisor advisers "
-    "ambassador commissioner parliament lawmakers agency agencies army military navy talks "
-    "dialogue discussions negotiations consultations meeting summit statement watchdog "
-    "bureau department office service commission inspectorate guards guard coastguard "
-    "armies navies forces ministries executive king queen prince emir sultan crown "
-    "presidency chancellery kremlin palace house council court courts mission missions "
-    "consulate consulates high-commission prosecutors parliamentarians legislators senate "
-    "congress ministers' governments' delegates delegate representative representatives "
-    "teams team officers troops regulators".split()
+    [
+        "official",
+        "officials",
+        "government",
+        "governments",
+        "minister",
+        "ministers",
+        "ministry",
+        "ministries",
+        "authorities",
+        "authority",
+        "negotiators",
+        "negotiator",
+        "delegation",
+        "delegations",
+        "diplomat",
+        "diplomats",
+        "envoy",
+        "envoys",
+        "leader",
+        "leaders",
+        "president",
+        "premier",
+        "chancellor",
+        "side",
+        "sides",
+        "country",
+        "countries",
+        "nation",
+        "nations",
+        "administration",
+        "cabinet",
+        "regulator",
+        "regulators",
+        "customs",
+        "police",
+        "spokesperson",
+        "spokesman",
+        "spokeswoman",
+        "embassy",
+        "counterpart",
+        "counterparts",
+        "secretary",
+        "adviser",
+        "advisor",
+        "advisers",
+        "ambassador",
+        "commissioner",
+        "parliament",
+        "lawmakers",
+        "agency",
+        "agencies",
+        "army",
+        "military",
+        "navy",
+        "talks",
+        "dialogue",
+        "discussions",
+        "negotiations",
+        "consultations",
+        "meeting",
+        "summit",
+        "statement",
+        "watchdog",
+        "bureau",
+        "department",
+        "office",
+        "service",
+        "commission",
+        "inspectorate",
+        "guards",
+        "guard",
+        "coastguard",
+        "armies",
+        "navies",
+        "forces",
+        "ministries",
+        "executive",
+        "king",
+        "queen",
+        "prince",
+        "emir",
+        "sultan",
+        "crown",
+        "presidency",
+        "chancellery",
+        "kremlin",
+        "palace",
+        "house",
+        "council",
+        "court",
+        "courts",
+        "mission",
+        "missions",
+        "consulate",
+        "consulates",
+        "high-commission",
+        "prosecutors",
+        "parliamentarians",
+        "legislators",
+        "senate",
+        "congress",
+        "ministers'",
+        "governments'",
+        "delegates",
+        "delegate",
+        "representative",
+        "representatives",
+        "teams",
+        "team",
+        "officers",
+        "troops",
+        "regulators",
+    ]
 )
 """Words of a subject that speak for a government even when no country is named in it."""
 
@@ -1241,10 +994,11 @@ def _span_text(parsed: Doc, indices: Iterable[int]) -> str:
     return re.sub(r"\s+", " ", "".join(out)).strip(" ,;:-–—")
 
 
-def _item_titles(parsed: Doc, clause: Clause) -> list[tuple[str, int]]:
-    """Titles of a clause and a char offset for each: one per listed agreement subject."""
+def _item_titles(parsed: Doc, clause: Clause) -> list[str]:
+    """Titles of a clause: its title, or one per listed agreement subject ("agreement on
+    uranium", "agreement on energy")."""
     if not clause.items:
-        return [(_span_text(parsed, clause.title), parsed[clause.title[0]].idx)]
+        return [_span_text(parsed, clause.title)]
     head = next(
         (parsed[i] for i in clause.title if parsed[i].lemma_.lower() in _AGREEMENT_HEADS),
         parsed[clause.title[0]],
@@ -1254,9 +1008,9 @@ def _item_titles(parsed: Doc, clause: Clause) -> list[tuple[str, int]]:
     for item in clause.items:
         text = _span_text(parsed, item)
         if any(parsed[i].lemma_.lower() in _AGREEMENT_HEADS for i in item):
-            out.append((_DETERMINER.sub("", text), parsed[item[0]].idx))
+            out.append(_DETERMINER.sub("", text))
         else:
-            out.append((f"{noun} on {text}", parsed[item[0]].idx))
+            out.append(f"{noun} on {text}")
     return out
 
 
@@ -1328,14 +1082,25 @@ def _speaker_outside_government(parsed: Doc) -> bool:
     """True when the sentence reports someone outside government (an analyst, an economist,
     executives): "..., said Priya Raman, a senior fellow at a think tank"."""
     for tok in parsed:
-        if tok.lemma_ in ("say", "tell", "argue", "note", "add", "write", "warn", "confirm",
-                          "announce", "expect", "predict", "believe") and tok.pos_ in (
-            "VERB", "AUX"
-        ):
+        if tok.lemma_ in (
+            "say",
+            "tell",
+            "argue",
+            "note",
+            "add",
+            "write",
+            "warn",
+            "confirm",
+            "announce",
+            "expect",
+            "predict",
+            "believe",
+        ) and tok.pos_ in ("VERB", "AUX"):
             for c in tok.children:
-                if c.dep_ in ("nsubj", "nsubjpass"):
-                    if _outside_speakers().search(parsed[c.left_edge.i : c.right_edge.i + 1].text):
-                        return True
+                if c.dep_ in ("nsubj", "nsubjpass") and _outside_speakers().search(
+                    parsed[c.left_edge.i : c.right_edge.i + 1].text
+                ):
+                    return True
     return False
 
 
@@ -1365,8 +1130,10 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
         for _ in range(4):  # "it is three years since they agreed to ..."
             if any(c.dep_ == "mark" and c.lower_ == "since" for c in cur.children):
                 return True
-            if any(c.dep_ == "advmod" and c.lower_ == "before" and not list(c.children)
-                   for c in cur.children):
+            if any(
+                c.dep_ == "advmod" and c.lower_ == "before" and not list(c.children)
+                for c in cur.children
+            ):
                 return True  # "have been signed before"
             if cur.head is cur:
                 break
@@ -1379,10 +1146,7 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     phrase = " ".join(words)
     if _background_pattern().search(phrase):
         return True
-    for m in _PAST_YEAR.finditer(phrase):
-        if int(m.group(0)) < published.year:
-            return True
-    return False
+    return any(int(m.group(0)) < published.year for m in _PAST_YEAR.finditer(phrase))
 
 
 def _syntactic(
@@ -1422,7 +1186,7 @@ def _syntactic(
         kind = clause.kind
         due = _clause_due(doc, sent, base, parsed, clause, status)
         clause_hedged = hedged or clause.hedged
-        for title, at in _item_titles(parsed, clause):
+        for title in _item_titles(parsed, clause):
             title = _DETERMINER.sub("", title).strip()
             if not title:
                 continue

@@ -163,9 +163,16 @@ def model() -> Language:
     return nlp
 
 
-_KEYS = (("TAG", "LOWER", "DEP"), ("LOWER", "DEP"), ("TAG", "DEP"), ("TAG", "LOWER"), ("LOWER",),
-         ("TAG",))
+_KEYS = (
+    ("TAG", "LOWER", "DEP"),
+    ("LOWER", "DEP"),
+    ("TAG", "DEP"),
+    ("TAG", "LOWER"),
+    ("LOWER",),
+    ("TAG",),
+)
 """Single-token pattern shapes of the pipeline's attribute ruler, most specific first."""
+
 
 def _attribute_table(
     patterns: list[dict[str, Any]],
