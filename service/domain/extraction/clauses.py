@@ -861,6 +861,8 @@ def _kind(
         return CommitmentKind.MEASURE
     if own and own.get("kind") == "agreement":
         return CommitmentKind.AGREEMENT
+    if own and own.get("kind") == "talks":
+        return CommitmentKind.TALKS
     if obj is not None:
         word = obj.lemma_.lower()
         if word in lex.talks_nouns or obj.lower_ in lex.talks_nouns or word == "talk":
@@ -1070,6 +1072,10 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     if lemma in ("back",) and not _has_particle(tok, "out"):
         return None
     obj = _object(tok, bool(own.get("change")))
+    if obj is None and own.get("intransitive"):
+        subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+        if subj is not None and subj.pos_ in ("NOUN", "PROPN") and subj.i not in _ACTORS:
+            obj = subj  # "the joint economic commission is expected to meet in Tehran"
     if obj is not None and obj.lemma_.lower() in lex.empty_objects and not _of_object(obj):
         return None
     if obj is not None and obj.pos_ == "PRON" and obj.lower_ not in ("it",):

@@ -654,6 +654,8 @@ def _clause_dyads(
     if agent_tokens and not _government_head(parsed, agent_tokens, owner):
         return None  # "Japan's Sumitomo Metal Mining", "Fiji Airways", "UK institutions"
     agents, collective = _countries_of(agent_tokens, owner)
+    if not agents and _plural_government(parsed, agent_tokens):
+        collective = True  # "the defence ministers will sign": the two sides' ministers
     if not agents and words & _TALKS_SUBJECTS:
         collective = True  # "the dialogue focused on ...": both parties to it
     direct = _direct_partners(parsed, clause)
@@ -761,6 +763,35 @@ def _clause_text(parsed: Doc, clause: Clause) -> str:
     return parsed[lo : hi + 1].text
 
 
+def _plural_government(parsed: Doc, agent_tokens: list[int]) -> bool:
+    """True when the subject's head is a plural government word ("the defence ministers", "both
+    governments", "the delegations"), which speaks for both parties when no country is named."""
+    inside = set(agent_tokens)
+    return any(
+        parsed[i].head.i not in inside and parsed[i].lower_ in _BOTH_SIDES_WORDS
+        for i in agent_tokens
+    )
+
+
+_BOTH_SIDES_WORDS = frozenset(
+    {
+        "ministers",
+        "leaders",
+        "governments",
+        "sides",
+        "delegations",
+        "presidents",
+        "premiers",
+        "negotiators",
+        "envoys",
+        "ministries",
+        "administrations",
+        "heads",
+    }
+)
+"""Plural heads that, with no country named, speak for both parties of the article."""
+
+
 def _scope_countries(parsed: Doc, clause: Clause, owner: dict[int, Mention]) -> list[str]:
     """Countries named in the clause's own sentence part: the governor's phrase without the
     conjuncts that have a subject of their own ("Azerbaijan's president inaugurated a yard,
@@ -856,10 +887,7 @@ def _pair_from(
                 return _sorted_pair(pool[0], c)
         other = _other_party(doc, pool[0], [])
         return _sorted_pair(pool[0], other) if other and other != pool[0] else None
-    prev = doc.prev_actor_countries
-    if len(prev) >= 2 and not set(doc.dyad) <= set(prev):
-        return _sorted_pair(prev[0], prev[1])
-    return doc.dyad
+    return doc.dyad  # "the two sides agreed ...", no country named: the article's pair
 
 
 _GOV_WORDS = frozenset(
@@ -971,8 +999,6 @@ _GOV_WORDS = frozenset(
         "delegate",
         "representative",
         "representatives",
-        "teams",
-        "team",
         "officers",
         "troops",
         "regulators",
