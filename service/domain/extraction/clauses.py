@@ -140,6 +140,10 @@ _MEETINGS = frozenset(
         "drill",
         "drills",
         "review",
+        "retreat",
+        "cabinet",
+        "council",
+        "conference",
     }
 )
 """What "hold / host / convene" can commit to (a meeting, a round, an exercise)."""
@@ -223,6 +227,9 @@ _OPEN_ENDED = frozenset(
 """Verbs that make talks open-ended (under_discussion: "agreed to continue discussions");
 holding, launching or resuming a round of talks is an agreed step."""
 
+_SELF_REFERENCE = frozenset({"declaration", "statement", "communique", "communiqué", "document"})
+"""What "this declaration was signed" says of the statement itself, not of a commitment."""
+
 _ENGAGEMENT_NOUNS = frozenset(
     {
         "visit",
@@ -241,6 +248,9 @@ _ENGAGEMENT_NOUNS = frozenset(
         "stay",
         "mission",
         "conference",
+        "retreat",
+        "cabinet",
+        "council",
     }
 )
 """Objects that make a finished action an engagement, not a commitment ("concluded a visit")."""
@@ -561,6 +571,8 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
             lemma in lex.control and lex.control[lemma]["status"] == "negated"
         ):
             return _Reading("negated", gov)
+        if gov.pos_ == "NOUN" and any(c.dep_ == "det" and c.lower_ == "no" for c in gov.children):
+            return _Reading("negated", gov)  # "no understanding on how much would be built"
         if lemma in _WISHING or (gov.pos_ == "NOUN" and gov.lemma_.lower() in _HEARSAY):
             return None  # "requesting that China lift the measures", "reports that X suspended"
         if _negated(gov) and (lemma in lex.control or lemma in lex.content):
@@ -669,9 +681,7 @@ def _service_object(head: Token | None) -> bool:
     if head is None:
         return False
     lex = predicates()
-    words = {head.lemma_.lower(), head.lower_} | {
-        c.lower_ for c in head.children if c.dep_ in ("compound", "amod")
-    }
+    words = _object_words(head)  # "the number of visas" names visas
     return bool(words & lex.measure_objects) or (
         head.lemma_.lower()
         in (
@@ -1057,21 +1067,35 @@ def _governed(tok: Token) -> bool:
         if _lemma(gov) in ("say", "tell", "announce", "add", "state", "report"):
             return False
         prev = gov
-    return any(a.lower_ in ("will", "shall", "'ll") for a in _aux(tok))
+    return any(a.lower_ in ("will", "shall", "'ll", "would") for a in _aux(tok))
 
 
 def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -> Clause | None:
     lex = predicates()
     own = own if own is not None else lex.content[lemma]
-    if (
+    if lemma == "set" and _has_particle(tok, "aside"):
+        own = {"plover": "AID", "past": "agreed"}  # "set aside a grant of 1.2 billion yuan"
+    elif lemma == "roll" and _has_particle(tok, "out"):
+        own = {"plover": "COOPERATE", "past": "fulfilled"}  # "roll out a visa"
+    elif (
         own.get("particle")
         and not _has_particle(tok, own["particle"])
         and lemma in ("set", "push", "roll", "tear", "pull", "back", "call")
     ):
-        return None
+        if not _governed(tok) or not any(c.dep_ == "dobj" for c in tok.children):
+            return None
+        own = {"plover": "COOPERATE", "past": None}  # another phrasal verb: plain content
     if lemma in ("back",) and not _has_particle(tok, "out"):
         return None
     obj = _object(tok, bool(own.get("change")))
+    if (
+        obj is not None
+        and obj.lemma_.lower() in _SELF_REFERENCE
+        and any(c.lower_ == "this" for c in obj.children)
+    ):
+        return None  # "this declaration was signed in Ankara": the statement itself
+    if tok.dep_ == "relcl" and not _governed(tok):
+        return None  # "the duties it imposed on jute": a description of the object
     if obj is None and own.get("intransitive"):
         subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
         if subj is not None and subj.pos_ in ("NOUN", "PROPN") and subj.i not in _ACTORS:
@@ -1529,14 +1553,14 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
     target: Token | None = None
     verb_lemma = entry.get("verb", "")
     if entry.get("of"):
+        if entry.get("needs") and entry["needs"] not in {t.lower_ for t in tok.subtree}:
+            return None  # "entry" only as "entry into force of"
         for c in tok.children:
             if c.dep_ == "prep" and c.lower_ == "of":
                 target = _prep_object(c)
                 break
         if target is None:
             return None
-        if target.lower_ in ("talks", "negotiations") and status is _S.IN_PROGRESS:
-            pass
     else:
         comp = [
             c
@@ -1567,6 +1591,9 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         own = lex.content.get(vlemma)
         measure = _is_measure(obj, vlemma, own)
         restrictive = measure and bool(own) and own.get("plover") in ("SANCTION", "EXPEL", "REDUCE")
+        if own and own.get("change") and measure and status in (_S.AGREED, _S.FULFILLED):
+            # "welcomed the decision to revoke the anti-dumping duties": the measure's change
+            status, restrictive = _S(own["past"]), True
         kind = _kind(vlemma, obj, own, restrictive)
         if kind is CommitmentKind.TALKS and status is _S.AGREED and vlemma in _OPEN_ENDED:
             status = _S.UNDER_DISCUSSION

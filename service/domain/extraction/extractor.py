@@ -665,6 +665,7 @@ def _clause_dyads(
         for i in clause.partner
         if i not in agent_tokens
         and (i not in owner or owner[i].kind != "city" or i in direct or only_one)
+        and (i not in owner or owner[i].kind != "person")  # a bare surname names no partner
     ]
     partners, partner_collective = _countries_of(partner_idx, owner)
     direct_partners, _ = _countries_of([i for i in partner_idx if i in direct], owner)
@@ -697,7 +698,11 @@ def _clause_dyads(
     partners = [p for p in partners if p not in agents]
     direct_partners = [p for p in direct_partners if p not in agents]
     if collective or (partner_collective and len(agents) < 2):
-        pair = _pair_from(doc, agents + direct_partners, sentence_countries)
+        named = agents + direct_partners
+        if not named and not set(sentence_countries) & set(doc.dyad):
+            # "the Parties decided ..." beside third countries: the article's own two
+            return [(doc.dyad, sorted(doc.dyad))]
+        pair = _pair_from(doc, named, sentence_countries)
         return [(pair, sorted(set(pair)))] if pair else None
     if len(agents) >= 2:
         if direct_partners:
@@ -787,6 +792,9 @@ _BOTH_SIDES_WORDS = frozenset(
         "ministries",
         "administrations",
         "heads",
+        "parties",
+        "commission",
+        "council",
     }
 )
 """Plural heads that, with no country named, speak for both parties of the article."""
@@ -1002,6 +1010,10 @@ _GOV_WORDS = frozenset(
         "officers",
         "troops",
         "regulators",
+        "parties",
+        "attorneys-general",
+        "attorney-general",
+        "authorities",
     ]
 )
 """Words of a subject that speak for a government even when no country is named in it."""
@@ -1194,7 +1206,7 @@ def _syntactic(
         return []
     sentence_countries: list[str] = []
     for m in local:
-        if m.country and m.kind not in ("city",) and m.country not in sentence_countries:
+        if m.country and m.kind not in ("city", "person") and m.country not in sentence_countries:
             sentence_countries.append(m.country)
     out: list[_Draft] = []
     for clause in found:
