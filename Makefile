@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test unit lint format schemas bench latency chaos bigdyad eval clean
+.PHONY: help demo test unit lint format schemas bench bench-replay latency chaos bigdyad eval clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,10 @@ format: $(VENV)/.installed  ## ruff format and fix
 schemas: $(VENV)/.installed  ## regenerate JSON Schema files and the AsyncAPI document
 	$(BIN)/python -m schemas.generate
 
-bench: $(VENV)/.installed  ## replay benchmark: 1,000,000 observations folded, an embedded log replayed
+bench: $(VENV)/.installed  ## benchmark cases (BENCHMARKS.md); JSON in test-output/bench.json
+	$(BIN)/python scripts/bench --json test-output/bench.json
+
+bench-replay: $(VENV)/.installed  ## replay benchmark: 1,000,000 observations folded, an embedded log replayed
 	$(BIN)/python scripts/bench_replay.py
 
 latency: $(VENV)/.installed  ## publish -> alert latency on Kafka (needs `scripts/kafka start`)

@@ -24,106 +24,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from schemas.common import CommitmentStatus, Topic
 from schemas.events import NewsArticle, Source, SourceKind
-from schemas.observations import (
-    Attribution,
-    ClockTick,
-    CommitmentKind,
-    CommitmentObservation,
-    Evidence,
-)
+from schemas.observations import ClockTick
 from service.domain.projection import DyadProjection
-
-COUNTRIES = [
-    "AU",
-    "BR",
-    "CA",
-    "CN",
-    "DE",
-    "FR",
-    "GB",
-    "ID",
-    "IN",
-    "IT",
-    "JP",
-    "KR",
-    "MX",
-    "SA",
-    "TR",
-    "US",
-    "ZA",
-    "AR",
-]
-SUBJECTS = [
-    "uranium",
-    "hydrogen",
-    "lithium",
-    "semiconductor",
-    "fisheries",
-    "rail",
-    "vaccine",
-    "satellite",
-    "customs",
-    "visa",
-    "extradition",
-    "wheat",
-    "fertiliser",
-    "shipbuilding",
-    "cyber",
-    "maritime",
-    "tariff",
-    "pension",
-    "student",
-    "aviation",
-]
-SIGNALS = [s for s in CommitmentStatus if s != CommitmentStatus.LAPSED]
+from service.tools.synthetic import SUBJECTS, synthetic_log
 
 
 def peak_rss_mb() -> float:
     """Peak resident set size of this process, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def synthetic_log(n: int, dyads: int, per_dyad: int, seed: int = 7) -> list:
-    rnd = random.Random(seed)
-    pairs = sorted({"-".join(sorted(rnd.sample(COUNTRIES, 2))) for _ in range(dyads * 4)})[:dyads]
-    start = datetime(2020, 1, 1, tzinfo=UTC)
-    log: list = []
-    for i in range(n):
-        dyad = pairs[i % len(pairs)]
-        a, b = rnd.sample(SUBJECTS, 2)
-        k = rnd.randrange(per_dyad)
-        terms = [SUBJECTS[k % len(SUBJECTS)], f"item{k}"]
-        when = start + timedelta(minutes=i)
-        sentence = f"The two sides discussed {a} and {b}."
-        log.append(
-            CommitmentObservation(
-                observation_id=f"ev{i}#0",
-                event_id=f"ev{i}",
-                dyad=dyad,
-                event_time=when,
-                kind=CommitmentKind.ACTION,
-                title=" ".join(terms),
-                key_terms=terms,
-                parties=dyad.split("-"),
-                topics=[Topic.OTHER],
-                signal=rnd.choice(SIGNALS),
-                evidence=Evidence(
-                    event_id=f"ev{i}",
-                    source=f"outlet{i % 7}",
-                    source_kind=SourceKind.NEWS,
-                    published_at=when,
-                    sentence=sentence,
-                    span=(0, len(sentence)),
-                    attribution=Attribution.OFFICIALS,
-                ),
-                confidence=0.6,
-            )
-        )
-        if i % 1000 == 999:
-            log.append(ClockTick(at=when))
-    return log
 
 
 def bench_fold(n: int, dyads: int, per_dyad: int) -> None:

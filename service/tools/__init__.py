@@ -1,0 +1,1 @@
+"""Helpers for scripts and benchmarks (synthetic data); nothing here runs in a worker."""
