@@ -477,9 +477,11 @@ def extract(
             a, b = found_denial[0], found_denial[1]
             text = text[:a] + " " * (b - a) + text[b:]
         if prep is not None:
-            signal = main_signal(find_signals(text))
+            trip = _visit_trigger().search(text) is not None
+            # the visit rules read the sentence's cue patterns; other sentences need only hedges
+            signal = main_signal(find_signals(text)) if trip else None
             hedged = is_hedged(text) or bool(signal and signal.hedged)
-            if not is_negated(text, signal):
+            if trip and not is_negated(text, signal):
                 visits = _visits(doc, sent, text, local, signal, attr, hedged, deny)
                 if not visits and found_denial is not None:
                     # "denied reports that the visit had been postponed": the visit is still on
@@ -562,6 +564,12 @@ _REPORTING_LEMMAS = frozenset(
 )
 _PAST_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _PRONOUNS = frozenset({"they", "it", "he", "she", "we", "i", "us", "them", "both"})
+
+
+@cache
+def _visit_trigger() -> re.Pattern[str]:
+    """The lexicon's visit trigger (``lexicon.json`` visit.trigger), compiled once."""
+    return compile_pattern(lexicon()["visit"]["trigger"])
 
 
 @cache
