@@ -27,7 +27,7 @@ from pathlib import Path
 from schemas.events import NewsArticle, Source, SourceKind
 from schemas.observations import ClockTick
 from service.domain.projection import DyadProjection
-from service.tools.synthetic import SUBJECTS, synthetic_log
+from service.tools.observations import SUBJECTS, synthetic_log
 
 
 def peak_rss_mb() -> float:
