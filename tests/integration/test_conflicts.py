@@ -14,7 +14,7 @@ from schemas.codec import decode_dead_letter
 from service.runtime.dedup import CONFLICT
 from service.runtime.embedded import EmbeddedRuntime, state_checksum
 from service.runtime.kafka_cli import fetch_state
-from service.runtime.kafka_io import DEADLETTER, Publisher, ensure_topics
+from service.runtime.kafka_io import DEADLETTER, NEWS, Publisher, ensure_topics
 from tests.integration.conftest import (
     WorkerProcess,
     free_port,
@@ -56,7 +56,8 @@ def test_conflicting_duplicate_is_dead_lettered_and_the_first_stands(
 
         def consumed_all() -> dict | None:
             samples = scrape(worker.url)
-            return samples if total(samples, "bilateral_events_consumed_total") >= 4 else None
+            news = total(samples, "bilateral_events_consumed_total", topic=settings.topic(NEWS))
+            return samples if news >= 4 else None
 
         metrics = wait_until(consumed_all, 30, "four inbound messages consumed")
         assert total(metrics, "bilateral_event_conflicts_total") == 1
