@@ -7,6 +7,7 @@ one is known, the offending field, so the CLI and the workers reject input with 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -71,8 +72,9 @@ class DecodeError(ValueError):
 def parse_json(raw: bytes | str) -> Any:
     """Parse UTF-8 JSON bytes or text into a Python value. Raises DecodeError, never another error.
 
-    Rejected: bytes that are not UTF-8, text that is not JSON, and JSON nested too deeply for the
-    parser (``json`` raises RecursionError past about a thousand levels; no event is that deep).
+    Rejected: bytes that are not UTF-8, text that is not JSON, JSON nested too deeply for the
+    parser (``json`` raises RecursionError past about a thousand levels; no event is that deep)
+    and integers of more than 4,300 digits (Python's conversion limit raises ValueError).
     The error's ``line`` is the line of the text where parsing failed.
     """
     if isinstance(raw, bytes):
@@ -87,6 +89,13 @@ def parse_json(raw: bytes | str) -> Any:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
         raise DecodeError(f"not JSON: {exc.msg} at {where}", line=exc.lineno) from exc
+    except ValueError as exc:  # an integer of more digits than Python converts
+        if "digits" in str(exc):
+            limit = sys.get_int_max_str_digits()
+            raise DecodeError(
+                f"not JSON this service accepts: a number has more than {limit} digits"
+            ) from None
+        raise DecodeError(f"not JSON this service accepts: {exc}") from None
     except RecursionError:
         raise DecodeError("not JSON this service accepts: nested too deeply") from None
 
