@@ -799,7 +799,7 @@ def _replay_kafka(settings: Settings, url: str | None, into: Path | None, json_o
         except ValueError as exc:
             _fail(str(exc))
         except Exception as exc:
-            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc)}", 1)
+            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc, settings)}", 1)
     same: dict[str, bool] = {}
     if url:
         try:
@@ -900,7 +900,7 @@ def publish(
     try:
         report = asyncio.run(publish_events(settings, good, bad, in_order=in_order))
     except Exception as exc:
-        _fail(f"publishing to {bootstrap} failed: {describe_error(exc)}", 1)
+        _fail(f"publishing to {settings.bootstrap} failed: {describe_error(exc, settings)}", 1)
     err.print(f"written {report.written}, dead-lettered {report.dead_lettered}", highlight=False)
     if len(good) > 1 and not in_order and settings.partitions > 1:
         err.print(
@@ -925,9 +925,15 @@ def worker(
     loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
 ) -> None:
     """Start a Faust worker (extractor + projector agents, HTTP views)."""
+    from aiokafka.errors import KafkaError
+
     from service.runtime.kafka_cli import run_worker
 
-    run_worker(_settings(None, bootstrap=bootstrap, web_port=web_port), loglevel=loglevel)
+    settings = _settings(None, bootstrap=bootstrap, web_port=web_port)
+    try:
+        run_worker(settings, loglevel=loglevel)
+    except KafkaError as exc:
+        _fail(f"cannot start a worker on {settings.bootstrap}: {describe_error(exc, settings)}", 1)
 
 
 def main() -> None:
@@ -944,11 +950,18 @@ def main() -> None:
         sys.exit(1)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line for an unexpected error; Kafka connection failures say how to get a broker."""
+def describe_error(exc: BaseException, settings: Settings | None = None) -> str:
+    """One line for an unexpected error; Kafka connection failures say how to get a broker, or,
+    with ``settings`` using SSL or SASL, which credentials the broker refused."""
     from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
     if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+        if settings is not None and settings.security_protocol != "PLAINTEXT":
+            from service.runtime.kafka_io import authentication_failure
+
+            refused = asyncio.run(authentication_failure(settings))
+            if refused is not None:
+                return refused
         return (
             f"cannot reach Kafka ({exc}): is a broker running? `scripts/kafka start` runs one "
             "on 127.0.0.1:19092; point --bootstrap or BILATERAL_MONITOR_BOOTSTRAP at yours"

@@ -226,7 +226,7 @@ def _credentials(settings: Settings) -> Any:
     if settings.security_protocol.startswith("SASL"):
         return faust.SASLCredentials(
             username=settings.sasl_username,
-            password=settings.sasl_password,
+            password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
             mechanism=settings.sasl_mechanism or "PLAIN",
             ssl_context=context,
         )
