@@ -153,8 +153,11 @@ def test_the_valid_event_decodes() -> None:
         (b"[" * 100_000, "nested too deeply"),
         (b"\xc3", "not UTF-8"),
         (b"{", "not JSON"),
+        (None, "empty message"),  # a Kafka tombstone: was a TypeError out of json.loads
+        (b"", "empty message"),
+        (b" \r\n\t", "empty message"),
     ],
 )
-def test_parse_json_turns_every_failure_into_a_decode_error(raw: bytes, words: str) -> None:
+def test_parse_json_turns_every_failure_into_a_decode_error(raw: bytes | None, words: str) -> None:
     with pytest.raises(DecodeError, match=words):
         parse_json(raw)
