@@ -44,7 +44,7 @@ chaos: $(VENV)/.installed  ## SIGKILL workers while 2,000 events are published (
 	$(BIN)/python scripts/chaos --events 2000 --kills 20
 
 soak: $(VENV)/.installed  ## 10,000 messages, one in five bad, two workers: lost, duplicated, restarts (needs a broker)
-	$(BIN)/python scripts/soak --messages 10000
+	$(BIN)/python scripts/soak --messages 10000 --in-order
 
 fuzzbench: $(VENV)/.installed  ## extraction time per character, fuzzed and adversarial bodies up to 1 MB
 	$(BIN)/python scripts/fuzz-bench
