@@ -457,8 +457,14 @@ def alerts(
                     else:
                         render_alerts([alert])
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(consume())
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(consume())
+        except Exception as exc:
+            _fail(
+                f"reading alerts from {settings.bootstrap} failed: {describe_error(exc, settings)}",
+                1,
+            )
         return
     with _open(_settings(data_dir)) as runtime:
         found = runtime.alerts(dyad, kind)
@@ -492,7 +498,7 @@ def _kafka_letters(bootstrap: str) -> tuple[Settings, list]:
     try:
         return settings, asyncio.run(read_dead_letters(settings))
     except Exception as exc:
-        _fail(f"reading dead letters from {bootstrap} failed: {exc}", 1)
+        _fail(f"reading dead letters from {bootstrap} failed: {describe_error(exc, settings)}", 1)
 
 
 def _kafka_letter(letters: list, ident: str):  # -> KafkaDeadLetter

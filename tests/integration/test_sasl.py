@@ -103,13 +103,18 @@ def test_the_right_password_publishes(
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
-@pytest.mark.parametrize("command", ["publish", "worker"])
+@pytest.mark.parametrize("command", ["publish", "worker", "alerts", "deadletters"])
 def test_a_wrong_password_fails_at_once_with_a_clear_message(
     sasl_broker: str, seed_file: Path, tmp_path: Path, mechanism: str, command: str
 ) -> None:
     settings = unique_settings(sasl_broker, tmp_path)
     wrong = f"wrong-{PASSWORD}"
-    args = [str(seed_file)] if command == "publish" else ["--web-port", str(free_port())]
+    args = {
+        "publish": [str(seed_file)],
+        "worker": ["--web-port", str(free_port())],
+        "alerts": ["--json"],
+        "deadletters": ["--json"],
+    }[command]
     done = _cli(_env(settings, mechanism, wrong), command, *args, "--bootstrap", sasl_broker)
     assert done.returncode == 1, done.stderr
     assert f"{sasl_broker} refused the credentials as user 'alice' with {mechanism}" in done.stderr
