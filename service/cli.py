@@ -918,7 +918,9 @@ def publish(
     for item in bad:
         where = item.file + (f":{item.line}" if item.line else "")
         err.print(f"[red]rejected[/] {where}: {item.reason}", highlight=False)
-    if bad:
+    for event_id, reason in report.rejected_by_worker:  # with --in-order: a conflict, say
+        err.print(f"[red]dead-lettered by a worker[/] event {event_id}: {reason}", highlight=False)
+    if bad or report.rejected_by_worker:
         raise typer.Exit(2)
 
 

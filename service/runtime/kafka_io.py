@@ -220,11 +220,15 @@ class TickWatcher:
     The extractor sends an event's observations, then its ClockTick to every observations
     partition; once that tick is on every partition, the event's effects are queued ahead of
     anything published later. Publishing one event and waiting for its tick (``wait_for``, in
-    seconds) therefore gives the projectors the events in publishing order.
+    seconds) therefore gives the projectors the events in publishing order. It also follows the
+    dead-letter topic: an event the extractor rejects (a conflict, a failed extraction) sends no
+    tick, and ``wait_for`` given where the event was written returns the reason instead.
     """
 
     settings: Settings
     seen: dict[int, set[datetime]] = field(default_factory=lambda: defaultdict(set))
+    rejected: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    """(topic, partition, offset) of a dead-lettered message -> the dead letter's reason."""
     from_beginning: bool = False
     _consumer: AIOKafkaConsumer | None = None
     _task: asyncio.Task[None] | None = None
@@ -233,12 +237,15 @@ class TickWatcher:
         """Start following the observations topic from its current end (every tick sent after
         this returns is seen), or from its beginning with ``from_beginning`` (to check events
         already published). Raises aiokafka.errors.KafkaError when the broker is unreachable."""
-        name = self.settings.topic(OBSERVATIONS)
         self._consumer = AIOKafkaConsumer(
             enable_auto_commit=False, **connection_options(self.settings)
         )
         await self._consumer.start()
-        tps = [TopicPartition(name, p) for p in range(self.settings.partitions)]
+        tps = [
+            TopicPartition(self.settings.topic(name), p)
+            for name in (OBSERVATIONS, DEADLETTER)
+            for p in range(self.settings.partitions)
+        ]
         self._consumer.assign(tps)
         if self.from_beginning:
             await self._consumer.seek_to_beginning(*tps)
@@ -250,20 +257,34 @@ class TickWatcher:
 
     async def _run(self) -> None:
         assert self._consumer is not None
+        deadletter = self.settings.topic(DEADLETTER)
         async for record in self._consumer:
+            if record.topic == deadletter:
+                with contextlib.suppress(Exception):
+                    letter = DeadLetter.model_validate_json(record.value)
+                    if letter.topic is not None and letter.partition is not None:
+                        where = (letter.topic, letter.partition, letter.offset or 0)
+                        self.rejected[where] = letter.reason
+                continue
             with contextlib.suppress(Exception):
                 item = decode_observation(record.value)
                 if getattr(item, "type", "") == "clock_tick" and item.origin == "event_time":
                     self.seen[record.partition].add(item.at)
 
-    async def wait_for(self, at: datetime, timeout: float = 60.0) -> None:
-        """Return once an event-time tick at ``at`` is on every partition; TimeoutError after
-        ``timeout`` seconds."""
+    async def wait_for(
+        self, at: datetime, timeout: float = 60.0, where: tuple[str, int, int] | None = None
+    ) -> str | None:
+        """Return None once an event-time tick at ``at`` is on every partition, or, when
+        ``where`` (the event's topic, partition, offset) is given and a worker dead-lettered that
+        message, the dead letter's reason. TimeoutError after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not all(at in self.seen[p] for p in range(self.settings.partitions)):
+            if where is not None and where in self.rejected:
+                return self.rejected[where]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no ClockTick at {at} on every partition after {timeout}s")
             await asyncio.sleep(0.02)
+        return None
 
     async def stop(self) -> None:
         """Stop following and close the consumer."""

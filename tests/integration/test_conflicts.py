@@ -5,6 +5,7 @@ stands (the worker's state is that of the embedded runtime over the first versio
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from schemas.codec import decode_dead_letter
 from service.runtime.dedup import CONFLICT
 from service.runtime.embedded import EmbeddedRuntime, state_checksum
-from service.runtime.kafka_cli import fetch_state
+from service.runtime.kafka_cli import fetch_state, publish_events
 from service.runtime.kafka_io import DEADLETTER, NEWS, Publisher, ensure_topics
 from tests.integration.conftest import (
     WorkerProcess,
@@ -74,3 +75,29 @@ def test_conflicting_duplicate_is_dead_lettered_and_the_first_stands(
     finally:
         worker.stop()
         print(worker.log_tail())
+
+
+def test_publish_in_order_goes_on_past_a_conflict(
+    kafka_bootstrap: str, seed: Any, tmp_path: Path
+) -> None:
+    """A conflict sends no clock tick: ``publish --in-order`` learns of it from the dead-letter
+    topic and goes on at once, instead of waiting for a tick that never comes."""
+    settings = unique_settings(kafka_bootstrap, tmp_path / "k", partitions=2)
+    asyncio.run(ensure_topics(settings))
+    changed = seed.model_copy(  # later: its tick would be new, and never comes
+        update={
+            "body": seed.body + "\nThe talks were cancelled.",
+            "published_at": seed.published_at + timedelta(days=1),
+        }
+    )
+    worker = WorkerProcess(settings, free_port(), tmp_path / "worker.log").start()
+    try:
+        wait_assigned([worker], settings)
+        report = asyncio.run(
+            publish_events(settings, [seed, changed, seed], [], in_order=True, wait_seconds=60)
+        )
+    finally:
+        worker.stop()
+    assert report.written == 3
+    [(event_id, reason)] = report.rejected_by_worker
+    assert event_id == seed.event_id and reason.startswith(f"{CONFLICT}: ")
