@@ -149,7 +149,11 @@ async def authentication_failure(settings: Settings, timeout: float = 10.0) -> s
                     "_SASL_MECHANISM (or the SSL files)"
                 )
             if isinstance(exc, ssl.SSLError):
-                return f"{host}:{port}: TLS handshake failed ({settings.security_protocol}): {text}"
+                return (
+                    f"{host}:{port}: TLS handshake failed ({settings.security_protocol}): {text}; "
+                    "check BILATERAL_MONITOR_SSL_CAFILE (the CA that signed the broker's "
+                    "certificate) and the broker's address"
+                )
             continue
         conn.close()
     return None
