@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: help demo test unit lint format schemas bench bench-replay latency chaos bigdyad eval clean
+.PHONY: help demo test unit lint format schemas bench bench-replay latency chaos soak fuzzbench bigdyad eval clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
@@ -48,6 +48,12 @@ latency: $(VENV)/.installed  ## publish -> alert latency on Kafka (needs `script
 
 chaos: $(VENV)/.installed  ## SIGKILL workers while 2,000 events are published (needs a broker)
 	$(BIN)/python scripts/chaos --events 2000 --kills 20
+
+soak: $(VENV)/.installed  ## 10,000 messages, one in five bad, two workers: lost, duplicated, restarts (needs a broker)
+	$(BIN)/python scripts/soak --messages 10000 --in-order
+
+fuzzbench: $(VENV)/.installed  ## extraction time per character, fuzzed and adversarial bodies up to 1 MB
+	$(BIN)/python scripts/fuzz-bench
 
 bigdyad: $(VENV)/.installed  ## one dyad's state above 1 MiB: fold and recovery time (needs a broker)
 	$(BIN)/python scripts/big-dyad --commitments 1200

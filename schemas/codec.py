@@ -7,6 +7,7 @@ one is known, the offending field, so the CLI and the workers reject input with 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -68,13 +69,20 @@ class DecodeError(ValueError):
         self.line = line
 
 
-def parse_json(raw: bytes | str) -> Any:
+def parse_json(raw: bytes | str | None) -> Any:
     """Parse UTF-8 JSON bytes or text into a Python value. Raises DecodeError, never another error.
 
-    Rejected: bytes that are not UTF-8, text that is not JSON, and JSON nested too deeply for the
-    parser (``json`` raises RecursionError past about a thousand levels; no event is that deep).
+    Rejected: no value or a blank one (a Kafka tombstone gives None), bytes that are not UTF-8,
+    text that is not JSON, JSON nested too deeply for the
+    parser (``json`` raises RecursionError past about a thousand levels; no event is that deep)
+    and integers of more than 4,300 digits (Python's conversion limit raises ValueError).
     The error's ``line`` is the line of the text where parsing failed.
     """
+    if raw is None or not raw.strip():
+        raise DecodeError(
+            "empty message: the value holds no JSON (a tombstone, or an empty or blank send); "
+            "publish one JSON event per message"
+        )
     if isinstance(raw, bytes):
         try:
             text = raw.decode("utf-8")
@@ -87,6 +95,13 @@ def parse_json(raw: bytes | str) -> Any:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}" if exc.lineno > 1 else f"column {exc.colno}"
         raise DecodeError(f"not JSON: {exc.msg} at {where}", line=exc.lineno) from exc
+    except ValueError as exc:  # an integer of more digits than Python converts
+        if "digits" in str(exc):
+            limit = sys.get_int_max_str_digits()
+            raise DecodeError(
+                f"not JSON this service accepts: a number has more than {limit} digits"
+            ) from None
+        raise DecodeError(f"not JSON this service accepts: {exc}") from None
     except RecursionError:
         raise DecodeError("not JSON this service accepts: nested too deeply") from None
 
@@ -172,13 +187,13 @@ def event_from_dict(
 
 
 def decode_event(
-    raw: bytes | str, *, max_body_chars: int = DEFAULT_MAX_BODY_CHARS
+    raw: bytes | str | None, *, max_body_chars: int = DEFAULT_MAX_BODY_CHARS
 ) -> NewsArticle | OfficialStatement:
     """Decode one inbound event from JSON bytes. Raises DecodeError (see event_from_dict)."""
     return event_from_dict(_loads(raw), max_body_chars=max_body_chars)
 
 
-def decode_observation(raw: bytes | str) -> Any:
+def decode_observation(raw: bytes | str | None) -> Any:
     """Decode a value of ``bilateral.observations``. Raises DecodeError."""
     try:
         return _observation_adapter.validate_python(_loads(raw))
@@ -186,7 +201,7 @@ def decode_observation(raw: bytes | str) -> Any:
         raise _reason(exc) from None
 
 
-def decode_alert(raw: bytes | str) -> Alert:
+def decode_alert(raw: bytes | str | None) -> Alert:
     """Decode a value of ``bilateral.alerts``. Raises DecodeError."""
     try:
         return Alert.model_validate(_loads(raw))
@@ -194,7 +209,7 @@ def decode_alert(raw: bytes | str) -> Alert:
         raise _reason(exc) from None
 
 
-def decode_dead_letter(raw: bytes | str) -> DeadLetter:
+def decode_dead_letter(raw: bytes | str | None) -> DeadLetter:
     """Decode a value of ``bilateral.deadletter``. Raises DecodeError."""
     try:
         return DeadLetter.model_validate(_loads(raw))

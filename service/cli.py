@@ -535,8 +535,14 @@ def alerts(
                     else:
                         render_alerts([alert])
 
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(consume())
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(consume())
+        except Exception as exc:
+            _fail(
+                f"reading alerts from {settings.bootstrap} failed: {describe_error(exc, settings)}",
+                1,
+            )
         return
     with _open(_settings(data_dir), read=True) as runtime:
         found = runtime.alerts(dyad, kind)
@@ -570,7 +576,7 @@ def _kafka_letters(bootstrap: str) -> tuple[Settings, list]:
     try:
         return settings, asyncio.run(read_dead_letters(settings))
     except Exception as exc:
-        _fail(f"reading dead letters from {bootstrap} failed: {exc}", 1)
+        _fail(f"reading dead letters from {bootstrap} failed: {describe_error(exc, settings)}", 1)
 
 
 def _kafka_letter(letters: list, ident: str):  # -> KafkaDeadLetter
@@ -937,7 +943,7 @@ def _replay_kafka(settings: Settings, url: str | None, into: Path | None, json_o
         except ValueError as exc:
             _fail(str(exc))
         except Exception as exc:
-            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc)}", 1)
+            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc, settings)}", 1)
     same: dict[str, bool] = {}
     if url:
         try:
@@ -1038,7 +1044,7 @@ def publish(
     try:
         report = asyncio.run(publish_events(settings, good, bad, in_order=in_order))
     except Exception as exc:
-        _fail(f"publishing to {bootstrap} failed: {describe_error(exc)}", 1)
+        _fail(f"publishing to {settings.bootstrap} failed: {describe_error(exc, settings)}", 1)
     err.print(f"written {report.written}, dead-lettered {report.dead_lettered}", highlight=False)
     if len(good) > 1 and not in_order and settings.partitions > 1:
         err.print(
@@ -1050,7 +1056,9 @@ def publish(
     for item in bad:
         where = item.file + (f":{item.line}" if item.line else "")
         err.print(f"[red]rejected[/] {where}: {item.reason}", highlight=False)
-    if bad:
+    for event_id, reason in report.rejected_by_worker:  # with --in-order: a conflict, say
+        err.print(f"[red]dead-lettered by a worker[/] event {event_id}: {reason}", highlight=False)
+    if bad or report.rejected_by_worker:
         raise typer.Exit(2)
 
 
@@ -1063,9 +1071,15 @@ def worker(
     loglevel: Annotated[str, typer.Option("--loglevel")] = "info",
 ) -> None:
     """Start a Faust worker (extractor + projector agents, HTTP views)."""
+    from aiokafka.errors import KafkaError
+
     from service.runtime.kafka_cli import run_worker
 
-    run_worker(_settings(None, bootstrap=bootstrap, web_port=web_port), loglevel=loglevel)
+    settings = _settings(None, bootstrap=bootstrap, web_port=web_port)
+    try:
+        run_worker(settings, loglevel=loglevel)
+    except KafkaError as exc:
+        _fail(f"cannot start a worker on {settings.bootstrap}: {describe_error(exc, settings)}", 1)
 
 
 def _reflow(doc: str) -> str:
@@ -1125,11 +1139,18 @@ def _quiet_exit() -> NoReturn:
     sys.exit(0)
 
 
-def describe_error(exc: BaseException) -> str:
-    """One line for an unexpected error; Kafka connection failures say how to get a broker."""
+def describe_error(exc: BaseException, settings: Settings | None = None) -> str:
+    """One line for an unexpected error; Kafka connection failures say how to get a broker, or,
+    with ``settings`` using SSL or SASL, which credentials the broker refused."""
     from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
     if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
+        if settings is not None and settings.security_protocol != "PLAINTEXT":
+            from service.runtime.kafka_io import authentication_failure
+
+            refused = asyncio.run(authentication_failure(settings))
+            if refused is not None:
+                return refused
         return (
             f"cannot reach Kafka ({exc}): is a broker running? `scripts/kafka start` runs one "
             "on 127.0.0.1:19092; point --bootstrap or BILATERAL_MONITOR_BOOTSTRAP at yours"

@@ -30,8 +30,9 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 def reason_label(reason: str, field: str | None = None) -> str:
     """A bounded label for a dead-letter reason: the offending field, else the failed step.
 
-    ``published_at`` (a field), ``not UTF-8``, ``not JSON``, ``extraction failed``,
-    ``projection failed``; anything else is ``invalid``.
+    ``published_at`` (a field), ``not UTF-8``, ``not JSON``, ``conflict`` (an event id already
+    accepted with another body), ``extraction failed``, ``projection failed``; anything else is
+    ``invalid``.
     """
     if field:
         return field
@@ -55,6 +56,12 @@ class Metrics:
             "bilateral_deadletters_total",
             "Messages dead-lettered, by reason (the offending field, or the decoding step).",
             ["reason"],
+            registry=r,
+        )
+        self.conflicts = Counter(
+            "bilateral_event_conflicts_total",
+            "Inbound events dead-lettered because their event_id was already accepted with a "
+            "different body (the first version stands).",
             registry=r,
         )
         self.alerts = Counter(

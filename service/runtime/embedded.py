@@ -31,20 +31,27 @@ from schemas.common import AlertKind
 from schemas.events import NewsArticle, OfficialStatement
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from schemas.state import RelationshipState
+from service.api.metrics import Metrics, reason_label
 from service.domain.extraction import extract
 from service.domain.projection import DyadProjection, refold
+from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.inputs import Rejected
 
 InboundEvent = NewsArticle | OfficialStatement
 Observation = CommitmentObservation | EngagementObservation
 Clock = Callable[[], datetime]
 
-__all__ = ["EmbeddedRuntime", "IngestResult", "ProcessingFailed", "state_checksum"]
+__all__ = ["Conflict", "EmbeddedRuntime", "IngestResult", "ProcessingFailed", "state_checksum"]
 
 
 class ProcessingFailed(Exception):
     """The domain code raised on an event (extraction or projection, e.g. date arithmetic past
     year 9999): the event is dead-lettered with the reason instead of stopping the run."""
+
+
+class Conflict(ProcessingFailed):
+    """The event's ``event_id`` is in the log with a different body: the event is
+    dead-lettered with :func:`service.runtime.dedup.conflict_reason`; the first version stands."""
 
 
 _SCHEMA = """
@@ -109,6 +116,9 @@ class IngestResult:
 
     accepted: int = 0
     duplicates: int = 0
+    """Events already in the log, identical once decoded: nothing done."""
+    conflicts: int = 0
+    """Events whose id is in the log with another body: dead-lettered (also in ``rejected``)."""
     rejected: list[DeadLetter] = field(default_factory=list)
     observations: int = 0
     alerts: list[Alert] = field(default_factory=list)
@@ -122,7 +132,8 @@ class EmbeddedRuntime:
     ``now`` is the wall clock used only to stamp ``emitted_at``, ``received_at`` and
     ``rejected_at`` (tests pass a fixed one). ``on_wait`` is called once when a write has to wait
     for another process holding the store's writer lock. Use as a context manager or call
-    :meth:`close`. Raises sqlite3.Error on a corrupt store.
+    :meth:`close`. ``metrics`` counts dead letters and conflicts (a fresh registry by default).
+    Raises sqlite3.Error on a corrupt store.
     """
 
     def __init__(
@@ -131,7 +142,9 @@ class EmbeddedRuntime:
         *,
         now: Clock = _utcnow,
         on_wait: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics or Metrics()
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / "monitor.sqlite3"
         self.lock_path = data_dir / "monitor.lock"
@@ -214,6 +227,9 @@ class EmbeddedRuntime:
         An event the domain code fails on is dead-lettered with the reason (``extraction
         failed: ...`` or ``projection failed: ...``; its transaction is rolled back) and the rest
         go on; ``origins`` (event id -> file, line, as filled by ``read_inputs``) locates it.
+        An event whose id is already in the log is a duplicate (nothing happens) when it is the
+        same event once decoded, else a conflict: dead-lettered (``conflict: ...``), counted in
+        ``bilateral_event_conflicts_total``, and the first version stands.
         ``stop`` is asked before each event; when it answers True the ingest ends there (the
         CLI's Ctrl-C), the result says ``interrupted`` and counts exactly what was stored. A
         KeyboardInterrupt raised inside an event rolls that event back.
@@ -236,6 +252,9 @@ class EmbeddedRuntime:
                         raw = encode(item).decode("utf-8")
                         rejected = Rejected(file, line, str(exc), None, raw, item.event_id)
                         result.rejected.append(self.dead_letter(rejected))
+                        if isinstance(exc, Conflict):
+                            result.conflicts += 1
+                            self.metrics.conflicts.inc()
                         continue
                     if outcome is None:
                         result.duplicates += 1
@@ -265,6 +284,7 @@ class EmbeddedRuntime:
                 "INSERT OR IGNORE INTO deadletters (dead_letter_id, payload) VALUES (?, ?)",
                 (letter_id, letter.model_dump_json()),
             )
+        self.metrics.dead_lettered.labels(reason_label(item.reason, item.field)).inc()
         return letter
 
     def _ingest_one(self, event: InboundEvent) -> tuple[int, list[Alert]] | None:
@@ -281,6 +301,13 @@ class EmbeddedRuntime:
                 ),
             )
         except sqlite3.IntegrityError:
+            row = self.db.execute(
+                "SELECT payload FROM events WHERE event_id = ?", (event.event_id,)
+            ).fetchone()
+            first = fingerprint(decode_event(row[0], max_body_chars=10**9))
+            other = fingerprint(event)
+            if first != other:
+                raise Conflict(conflict_reason(event.event_id, first, other)) from None
             return None
         try:
             observations, alerts = self._process(event)

@@ -7,7 +7,9 @@ so bad input becomes a dead letter on ``bilateral.deadletter`` instead of a cras
 Agents (the semantics are those of the embedded runtime, :mod:`service.runtime.embedded`):
 
 ``extractor`` (``bilateral.news`` + ``bilateral.statements`` -> ``bilateral.observations``):
-    decode, skip an ``event_id`` already seen (table ``seen_events``), ``extract``, send each
+    decode, skip an ``event_id`` already seen with the same body (table ``seen_events`` holds
+    each id's :func:`~service.runtime.dedup.fingerprint`) or dead-letter it as a conflict when
+    its body differs (the first version stands), ``extract``, send each
     observation keyed by its dyad, then a ``ClockTick(at=published_at, dyad=None)`` to *every*
     partition of the observations topic (so every dyad's clock moves, as in the embedded runtime
     where each inbound event advances the clock of every dyad). Sends are awaited before the
@@ -90,6 +92,7 @@ from schemas.codec import DecodeError, decode_event, decode_observation, encode
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from service.api.metrics import Metrics, reason_label
 from service.config import Settings
+from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.faust_consumer import SafeConsumer
 from service.runtime.kafka_io import (
     ALERTS,
@@ -223,7 +226,7 @@ def _credentials(settings: Settings) -> Any:
     if settings.security_protocol.startswith("SASL"):
         return faust.SASLCredentials(
             username=settings.sasl_username,
-            password=settings.sasl_password,
+            password=settings.sasl_password.get_secret_value() if settings.sasl_password else None,
             mechanism=settings.sasl_mechanism or "PLAIN",
             ssl_context=context,
         )
@@ -526,7 +529,15 @@ class Monitor:
         self.last_inbound = time.monotonic()
         trace = {"event_id": inbound.event_id}
         seen_key = inbound.event_id.encode("utf-8")
-        if self.seen_events.get(seen_key) is not None:
+        digest = fingerprint(inbound)
+        seen = self.seen_events.get(seen_key)
+        if seen is not None and seen != b"1" and seen.decode("ascii", "replace") != digest:
+            # b"1" marks an event seen before fingerprints were kept: taken as the same event.
+            reason = conflict_reason(inbound.event_id, seen.decode("ascii", "replace"), digest)
+            await self.dead_letter(event, reason, None, inbound.event_id)
+            self.metrics.conflicts.inc()
+            return
+        if seen is not None:
             log.info("duplicate event %s ignored", inbound.event_id, extra=trace)
             # Its tick again (the clock is already there: nothing changes), so a publisher
             # waiting for it (publish --in-order) is not left waiting.
@@ -554,7 +565,7 @@ class Monitor:
             "extracted %d observations from %s", len(observations), inbound.event_id, extra=trace
         )
         await self.broadcast_tick(ClockTick(at=inbound.published_at), received_at)
-        self.seen_events[seen_key] = b"1"
+        self.seen_events[seen_key] = digest.encode("ascii")
 
     async def project_one(self, event: EventT) -> None:
         """Projector step for one observations message (see the module docstring)."""

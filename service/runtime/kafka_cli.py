@@ -44,6 +44,11 @@ class PublishReport:
     written: int = 0
     dead_lettered: int = 0
     offsets: list[tuple[str, int, int]] = field(default_factory=list)
+    rejected_by_worker: list[tuple[str, str]] = field(default_factory=list)
+    """With ``in_order``: (event id, reason) of events written that a worker dead-lettered
+    (an event id already accepted with another body, a failed extraction) before a tick at
+    their time was seen; one whose time already had a tick goes on at once, its dead letter on
+    the topic but not listed here."""
 
 
 def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
@@ -139,10 +144,12 @@ async def publish_events(
     With ``in_order``, also wait (up to ``wait_seconds`` each) until a worker has extracted an
     event before sending the next (TickWatcher), so the projectors see the events in publishing
     order and the alert stream is that of an in-order replay; it needs a running worker and
-    raises TimeoutError naming the event when none processes it. Then send a DeadLetter for each
-    rejected record to ``bilateral.deadletter`` (reason, field, file, line and the original
-    text). Creates missing topics first. Raises aiokafka.errors.KafkaError when the broker
-    fails; what was acknowledged before stays written.
+    raises TimeoutError naming the event when none processes it; an event a worker
+    dead-letters instead (``report.rejected_by_worker``) does not hold the next one back. Then
+    send a DeadLetter for each rejected record to ``bilateral.deadletter`` (reason, field, file,
+    line and the original text). Creates missing topics first. Raises
+    aiokafka.errors.KafkaError when the broker fails; what was acknowledged before stays
+    written.
     """
     await ensure_topics(settings)
     report = PublishReport()
@@ -152,16 +159,19 @@ async def publish_events(
     try:
         async with Publisher(settings) as publisher:
             for event in events:
-                report.offsets.append(await publisher.send_event(event))
+                where = await publisher.send_event(event)
+                report.offsets.append(where)
                 report.written += 1
                 if watcher is not None:
                     try:
-                        await watcher.wait_for(event.published_at, wait_seconds)
+                        reason = await watcher.wait_for(event.published_at, wait_seconds, where)
                     except TimeoutError:
                         raise TimeoutError(
                             f"no worker extracted {event.event_id} within {wait_seconds:.0f}s "
                             f"({report.written} written): is a worker running?"
                         ) from None
+                    if reason is not None:
+                        report.rejected_by_worker.append((event.event_id, reason))
     finally:
         if watcher is not None:
             await watcher.stop()

@@ -111,8 +111,52 @@ def connection_options(settings: Settings) -> dict[str, Any]:
     if settings.security_protocol.startswith("SASL"):
         opts["sasl_mechanism"] = settings.sasl_mechanism or "PLAIN"
         opts["sasl_plain_username"] = settings.sasl_username
-        opts["sasl_plain_password"] = settings.sasl_password
+        opts["sasl_plain_password"] = (
+            settings.sasl_password.get_secret_value() if settings.sasl_password else None
+        )
     return opts
+
+
+async def authentication_failure(settings: Settings, timeout: float = 10.0) -> str | None:
+    """Why the cluster refuses these credentials, or None when it does not (or is not reached).
+
+    aiokafka logs an authentication failure and raises only "Unable to bootstrap"; this opens
+    one connection to each bootstrap server with the settings' protocol, SASL and SSL options
+    and returns the first refusal as one line naming the server, the user (never the password),
+    the mechanism and what to check. Only meaningful for SSL and SASL protocols.
+    """
+    from aiokafka.conn import create_conn
+
+    if settings.security_protocol == "PLAINTEXT":
+        return None
+    opts = connection_options(settings)
+    opts.pop("bootstrap_servers")
+    for server in settings.bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        try:
+            conn = await asyncio.wait_for(create_conn(host, int(port), **opts), timeout)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            text = str(exc) or type(exc).__name__
+            if "Authentication" in type(exc).__name__ or "uthenticat" in text:
+                who = (
+                    f" as user {settings.sasl_username!r} with {settings.sasl_mechanism or 'PLAIN'}"
+                    if settings.security_protocol.startswith("SASL")
+                    else ""
+                )
+                return (
+                    f"{host}:{port} refused the credentials{who} ({settings.security_protocol}): "
+                    f"{text}; check BILATERAL_MONITOR_SASL_USERNAME, _SASL_PASSWORD and "
+                    "_SASL_MECHANISM (or the SSL files)"
+                )
+            if isinstance(exc, ssl.SSLError):
+                return (
+                    f"{host}:{port}: TLS handshake failed ({settings.security_protocol}): {text}; "
+                    "check BILATERAL_MONITOR_SSL_CAFILE (the CA that signed the broker's "
+                    "certificate) and the broker's address"
+                )
+            continue
+        conn.close()
+    return None
 
 
 async def topic_partitions(settings: Settings, names: list[str]) -> list[TopicPartition]:
@@ -180,11 +224,15 @@ class TickWatcher:
     The extractor sends an event's observations, then its ClockTick to every observations
     partition; once that tick is on every partition, the event's effects are queued ahead of
     anything published later. Publishing one event and waiting for its tick (``wait_for``, in
-    seconds) therefore gives the projectors the events in publishing order.
+    seconds) therefore gives the projectors the events in publishing order. It also follows the
+    dead-letter topic: an event the extractor rejects (a conflict, a failed extraction) sends no
+    tick, and ``wait_for`` given where the event was written returns the reason instead.
     """
 
     settings: Settings
     seen: dict[int, set[datetime]] = field(default_factory=lambda: defaultdict(set))
+    rejected: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    """(topic, partition, offset) of a dead-lettered message -> the dead letter's reason."""
     from_beginning: bool = False
     _consumer: AIOKafkaConsumer | None = None
     _task: asyncio.Task[None] | None = None
@@ -193,12 +241,15 @@ class TickWatcher:
         """Start following the observations topic from its current end (every tick sent after
         this returns is seen), or from its beginning with ``from_beginning`` (to check events
         already published). Raises aiokafka.errors.KafkaError when the broker is unreachable."""
-        name = self.settings.topic(OBSERVATIONS)
         self._consumer = AIOKafkaConsumer(
             enable_auto_commit=False, **connection_options(self.settings)
         )
         await self._consumer.start()
-        tps = [TopicPartition(name, p) for p in range(self.settings.partitions)]
+        tps = [
+            TopicPartition(self.settings.topic(name), p)
+            for name in (OBSERVATIONS, DEADLETTER)
+            for p in range(self.settings.partitions)
+        ]
         self._consumer.assign(tps)
         if self.from_beginning:
             await self._consumer.seek_to_beginning(*tps)
@@ -210,20 +261,34 @@ class TickWatcher:
 
     async def _run(self) -> None:
         assert self._consumer is not None
+        deadletter = self.settings.topic(DEADLETTER)
         async for record in self._consumer:
+            if record.topic == deadletter:
+                with contextlib.suppress(Exception):
+                    letter = DeadLetter.model_validate_json(record.value)
+                    if letter.topic is not None and letter.partition is not None:
+                        where = (letter.topic, letter.partition, letter.offset or 0)
+                        self.rejected[where] = letter.reason
+                continue
             with contextlib.suppress(Exception):
                 item = decode_observation(record.value)
                 if getattr(item, "type", "") == "clock_tick" and item.origin == "event_time":
                     self.seen[record.partition].add(item.at)
 
-    async def wait_for(self, at: datetime, timeout: float = 60.0) -> None:
-        """Return once an event-time tick at ``at`` is on every partition; TimeoutError after
-        ``timeout`` seconds."""
+    async def wait_for(
+        self, at: datetime, timeout: float = 60.0, where: tuple[str, int, int] | None = None
+    ) -> str | None:
+        """Return None once an event-time tick at ``at`` is on every partition, or, when
+        ``where`` (the event's topic, partition, offset) is given and a worker dead-lettered that
+        message, the dead letter's reason. TimeoutError after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not all(at in self.seen[p] for p in range(self.settings.partitions)):
+            if where is not None and where in self.rejected:
+                return self.rejected[where]
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no ClockTick at {at} on every partition after {timeout}s")
             await asyncio.sleep(0.02)
+        return None
 
     async def stop(self) -> None:
         """Stop following and close the consumer."""

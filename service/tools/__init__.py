@@ -1,1 +1,2 @@
-"""Helpers for scripts and benchmarks (synthetic data); nothing here runs in a worker."""
+"""Tools for scripts, benchmarks and the integration tests, never run in a worker: synthetic
+articles and observations, worker processes, the chaos and soak runs over a real broker."""

@@ -24,6 +24,7 @@ from service.runtime.kafka_io import (
     ensure_topics,
     topic_partitions,
 )
+from service.tools.synthetic import many_commitments_article
 from tests.integration.conftest import (
     WorkerProcess,
     assert_recovered_cleanly,
@@ -32,7 +33,6 @@ from tests.integration.conftest import (
     wait_assigned,
     wait_until,
 )
-from tests.integration.synthetic import many_commitments_article
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

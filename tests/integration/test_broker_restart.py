@@ -19,6 +19,7 @@ import pytest
 
 from schemas.codec import decode_alert
 from service.runtime.kafka_io import ALERTS, Publisher, TickWatcher, ensure_topics
+from service.tools.synthetic import synthetic_articles
 from tests.conftest import REPO_ROOT
 from tests.integration.conftest import (
     WorkerProcess,
@@ -28,7 +29,6 @@ from tests.integration.conftest import (
     unique_settings,
     wait_assigned,
 )
-from tests.integration.synthetic import synthetic_articles
 from tests.integration.test_recovery import wait_states
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""A small fixed-seed chaos run (see tests/integration/chaos.py and scripts/chaos)."""
+"""A small fixed-seed chaos run (see service/tools/chaos.py and scripts/chaos)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.chaos import run_chaos
+from service.tools.chaos import run_chaos
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

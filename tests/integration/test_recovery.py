@@ -19,6 +19,7 @@ import pytest
 
 from service.runtime.kafka_cli import fetch_state
 from service.runtime.kafka_io import NEWS, Publisher, TickWatcher, ensure_topics
+from service.tools.synthetic import synthetic_articles
 from tests.integration.conftest import (
     WorkerProcess,
     assert_recovered_cleanly,
@@ -29,7 +30,6 @@ from tests.integration.conftest import (
     unique_settings,
     wait_assigned,
 )
-from tests.integration.synthetic import synthetic_articles
 
 pytestmark = pytest.mark.kafka
 

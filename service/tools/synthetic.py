@@ -1,4 +1,5 @@
-"""Seeded synthetic news articles for the Kafka integration tests and ``scripts/chaos``.
+"""Seeded synthetic news articles for the Kafka integration tests, ``scripts/chaos``,
+``scripts/soak`` and ``scripts/big-dyad``.
 
 Each article names two of a dozen countries and one commitment about one subject; the same
 (dyad, subject) pair comes back over the run in other wordings (proposed, agreed, signed,

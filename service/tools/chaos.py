@@ -37,14 +37,14 @@ from typing import Any
 from schemas.codec import decode_alert
 from service.runtime.kafka_cli import fetch_state
 from service.runtime.kafka_io import ALERTS, Publisher, TickWatcher, ensure_topics
-from tests.integration.conftest import (
+from service.tools.synthetic import synthetic_articles
+from service.tools.workers import (
     WorkerProcess,
     free_port,
     read_topic,
     unique_settings,
     wait_assigned,
 )
-from tests.integration.synthetic import synthetic_articles
 
 __all__ = ["ChaosReport", "run_chaos"]
 
