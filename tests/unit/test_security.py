@@ -24,7 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-Zq8!unit-secret"
 
 CODE_EXECUTING = re.compile(
-    r"\b(pickle|cPickle|marshal|shelve|dill|cloudpickle|jsonpickle|joblib)\b"
+    r"\b(?:import|from)\s+(?:pickle|cPickle|marshal|shelve|dill|cloudpickle|jsonpickle|joblib)\b"
+    r"|\b(?:pickle|cPickle|marshal|shelve|dill|cloudpickle|jsonpickle|joblib)\.\w+"
+    r"|[\"'](?:pickle|dill|cloudpickle|jsonpickle)[\"']"
     r"|yaml\.(unsafe_)?load\("
     r"|\beval\(|\bexec\("
 )
