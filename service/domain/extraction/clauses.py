@@ -987,6 +987,7 @@ def clauses(
             and lemma not in visit_lemmas
             and lemma not in lex.control
             and lemma not in lex.content
+            and not (tok.dep_ in ("acl", "amod") and tok.tag_ in ("VBG", "VBN"))
             and _governed(tok)
         ):
             clause = _content_clause(tok, lemma, {"plover": "COOPERATE", "past": None})
@@ -1100,7 +1101,12 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
         if subj is not None and subj.pos_ in ("NOUN", "PROPN") and subj.i not in _ACTORS:
             obj = subj  # "the joint economic commission is expected to meet in Tehran"
-    if obj is not None and obj.lemma_.lower() in lex.empty_objects and not _of_object(obj):
+    if (
+        obj is not None
+        and obj.lemma_.lower() in lex.empty_objects
+        and not _of_object(obj)
+        and not (obj.lemma_.lower() == "work" and any(c.lower_ == "on" for c in obj.children))
+    ):
         return None
     if obj is not None and obj.pos_ == "PRON" and obj.lower_ not in ("it",):
         return None

@@ -803,6 +803,10 @@ _BOTH_SIDES_WORDS = frozenset(
         "parties",
         "commission",
         "council",
+        "neighbours",
+        "neighbors",
+        "allies",
+        "partners",
     }
 )
 """Plural heads that, with no country named, speak for both parties of the article."""
@@ -1019,6 +1023,10 @@ _GOV_WORDS = frozenset(
         "troops",
         "regulators",
         "parties",
+        "neighbours",
+        "neighbors",
+        "allies",
+        "partners",
         "attorneys-general",
         "attorney-general",
         "authorities",
