@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 .PHONY: help demo test unit lint format schemas bench bench-replay latency chaos soak fuzzbench bigdyad eval clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 10
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
