@@ -67,3 +67,10 @@ def test_no_date_and_invalid_date() -> None:
     assert find_dues("The two sides agreed to continue talks.", FEB_8) == []
     assert find_dues("until February 30", FEB_8) == []
     assert find_dues("by 31 April", FEB_8) == []
+
+
+def test_before_a_month_is_a_deadline_at_the_end_of_the_month_before() -> None:
+    (found,) = find_dues("open a customs post before June", date(2026, 3, 2))
+    assert (found.due.start, found.due.end) == (None, date(2026, 5, 31))
+    (found,) = find_dues("before June 2027", date(2026, 3, 2))
+    assert found.due.end == date(2027, 5, 31)  # not the 20th of June: 2027 is a year

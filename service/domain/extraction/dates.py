@@ -54,7 +54,7 @@ _PATTERN_TEXT: list[tuple[str, str]] = [
     ("week", rf"\b(?:in |during |for )?the (?P<ord>first|second|third|fourth|last) week of "
      rf"{_MONTH}{_YEAR}"),
     ("part", rf"\b(?:in )?(?P<part>early|mid|middle|late)[- ](?:of )?{_MONTH}{_YEAR}"),
-    ("until", rf"\b(?:until|till|through|to) {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}"),
+    ("until", rf"\b(?:until|till|through|to) {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}"),
     ("until", rf"\b(?:until|till|through) (?P<day>\d{{1,2}}) {_MONTH}{_YEAR}"),
     ("for", r"\bfor (?:another |a further |an additional |a further period of |an extra |)"
      rf"{_NUM} {_UNIT}"),
@@ -70,11 +70,12 @@ _PATTERN_TEXT: list[tuple[str, str]] = [
     ("this_year", r"\b(?:within|before the end of|later|by the end of) (?:the|this) year\b"
      r"|\bby year-end\b"),
     ("until_month", rf"\b(?:until|till|through) the end of {_MONTH}{_YEAR}"),
-    ("by_day", rf"\b(?:by|before) {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?{_YEAR}"),
+    ("by_day", rf"\b(?:by|before) {_MONTH} (?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b{_YEAR}"),
     ("by_day", rf"\b(?:by|before) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? "
      rf"{_MONTH}{_YEAR}"),
     ("within", rf"\bwithin (?:the next )?{_NUM} {_UNIT}"),
     ("month", rf"\b(?:in|during|by|for|to|until) {_MONTH}{_YEAR}\b(?!\s*\d)"),
+    ("before_month", rf"\bbefore {_MONTH}{_YEAR}\b(?!\s*\d)"),
 ]  # fmt: skip
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (kind, re.compile(text, re.I)) for kind, text in _PATTERN_TEXT
@@ -192,6 +193,10 @@ def _resolve(kind: str, m: re.Match[str], sentence: str, published: date) -> Due
     if kind == "end_month":
         year = _year_for(month, g["year"], published)
         return Due(end=_month_end(year, month), kind=DueKind.DEADLINE, text=text)
+    if kind == "before_month":
+        # "before June": a deadline on the last day of the month before
+        year = _year_for(month, g["year"], published)
+        return Due(end=date(year, month, 1) - timedelta(days=1), kind=DueKind.DEADLINE, text=text)
     if kind == "by_year":
         return Due(end=date(int(g["year"]), 12, 31), kind=DueKind.DEADLINE, text=text)
     if kind == "in_year":
