@@ -639,8 +639,9 @@ def _object(tok: Token, change: bool = False) -> Token | None:
             return c
     if _is_passive(tok):
         subs = _children(tok, "nsubjpass")
-        if subs:
-            return subs[0]
+        nouns = [s for s in subs if s.pos_ in ("NOUN", "PROPN")]
+        if nouns or subs:
+            return (nouns or subs)[-1]  # "the 13th | Leaders' Retreat will be held"
         inherited = _subject(tok)
         if inherited is not None and inherited.pos_ in ("NOUN", "PROPN") and inherited.i < tok.i:
             return inherited

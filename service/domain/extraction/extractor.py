@@ -559,6 +559,11 @@ _FIRM_TRIP = re.compile(
 _TALKS_SUBJECTS = frozenset(
     {"talks", "dialogue", "discussions", "negotiations", "consultations", "meeting", "summit"}
 )
+_TIMEY = frozenset(
+    "year years month months week weeks decade decades january february march april may june "
+    "july august september october november december spring summer autumn winter past time "
+    "ago era century".split()
+)
 _REPORTING_LEMMAS = frozenset(
     {"say", "tell", "add", "confirm", "announce", "state", "report", "note", "insist"}
 )
@@ -1195,8 +1200,14 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     words: list[str] = []
     for head in own:
         for c in parsed[head].children:
-            if c.dep_ in ("prep", "npadvmod", "advmod", "tmod") and c.i not in own:
-                words.extend(t.text for t in c.subtree)
+            if c.i in own or c.dep_ not in ("prep", "npadvmod", "advmod", "tmod"):
+                continue
+            if c.dep_ == "prep" and not any(
+                o.dep_ == "pobj" and (o.like_num or o.ent_type_ == "DATE" or o.lower_ in _TIMEY)
+                for o in c.children
+            ):
+                continue  # "on the supply of water under the 1962 agreement" is no time phrase
+            words.extend(t.text for t in c.subtree)
     phrase = " ".join(words)
     if _background_pattern().search(phrase):
         return True
