@@ -560,7 +560,37 @@ _TALKS_SUBJECTS = frozenset(
     {"talks", "dialogue", "discussions", "negotiations", "consultations", "meeting", "summit"}
 )
 _TIMEY = frozenset(
-    ["year", "years", "month", "months", "week", "weeks", "decade", "decades", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "spring", "summer", "autumn", "winter", "past", "time", "ago", "era", "century"]
+    [
+        "year",
+        "years",
+        "month",
+        "months",
+        "week",
+        "weeks",
+        "decade",
+        "decades",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "spring",
+        "summer",
+        "autumn",
+        "winter",
+        "past",
+        "time",
+        "ago",
+        "era",
+        "century",
+    ]
 )
 _REPORTING_LEMMAS = frozenset(
     {"say", "tell", "add", "confirm", "announce", "state", "report", "note", "insist"}
