@@ -193,7 +193,7 @@ _WISHING = frozenset(
 )
 """Verbs whose complement is what someone wants another to do, not an undertaking."""
 
-_HEARSAY = frozenset(
+_HEARSAY = frozenset({"proof", "sign", "example", "evidence", "symbol", "testament"}) | frozenset(
     {
         "report",
         "reports",
@@ -548,6 +548,8 @@ def _reading(tok: Token, own: dict[str, Any] | None) -> _Reading | None:
         return _Reading("negated", tok)
     if _conditional(tok):
         return None
+    if tok.dep_ in ("advcl", "xcomp", "dobj") and _lemma(tok.head) in lex.negating_verbs:
+        return _Reading("negated", tok.head)  # "ruled out reviving a common price"
     status: CommitmentStatus | str | None = None
     governor = tok
     hedged = False
@@ -1111,7 +1113,11 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         return None
     if obj is not None and obj.pos_ == "PRON" and obj.lower_ not in ("it",):
         return None
-    if obj is not None and _object_words(obj) & lex.hostile_objects:
+    if (
+        obj is not None
+        and lemma in ("launch", "fire", "conduct", "carry", "stage", "mount")
+        and _object_words(obj) & lex.hostile_objects
+    ):
         return None  # "launched drones at a power plant": an attack, not a commitment
     if own.get("light_object") and obj is not None and obj.lower_ == own["light_object"]:
         # "broke ground on the plant": the commitment is the object of "on"

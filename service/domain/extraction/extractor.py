@@ -690,6 +690,13 @@ def _clause_dyads(
     """
     agent_tokens = [i for i in clause.agent if i not in clause.title]
     words = {parsed[i].lower_ for i in agent_tokens}
+    if any(
+        parsed[i].lower_ == "state"
+        and i + 1 in agent_tokens
+        and parsed[i + 1].lower_ in ("government", "governments", "authorities")
+        for i in agent_tokens
+    ):
+        return None  # "the state government of Chiapas": not the national government
     if words & _not_national():
         return None  # a province, a company, analysts, a multilateral group: not a party
     if agent_tokens and not _government_head(parsed, agent_tokens, owner):
@@ -764,6 +771,14 @@ def _clause_dyads(
             return None
         return [(_sorted_pair(agents[0], other), [agents[0]])]
     # no agent named: a passive or a nominalisation
+    if (
+        not partners
+        and not agent_tokens
+        and clause.kind not in (CommitmentKind.AGREEMENT, CommitmentKind.TALKS)
+        and len(_scope_countries(parsed, clause, owner)) == 1
+        and not _bilateral().search(_clause_text(parsed, clause))
+    ):
+        return None  # "tenders would be launched" in a sentence about one country: domestic
     pair = _pair_from(doc, partners, sentence_countries)
     return [(pair, sorted(pair))] if pair else None
 
@@ -1034,14 +1049,11 @@ _GOV_WORDS = frozenset(
         "palace",
         "house",
         "council",
-        "court",
-        "courts",
         "mission",
         "missions",
         "consulate",
         "consulates",
         "high-commission",
-        "prosecutors",
         "parliamentarians",
         "legislators",
         "senate",
