@@ -39,7 +39,7 @@ from typing import Any
 
 from spacy.tokens import Doc
 
-from schemas.common import CommitmentStatus, Due, Topic, make_dyad
+from schemas.common import CommitmentStatus, Direction, Due, Topic, make_dyad
 from schemas.events import NewsArticle, OfficialStatement
 from schemas.observations import (
     Attribution,
@@ -115,9 +115,6 @@ class _Draft:
     kind: str  # "commitment" | "engagement"
     fields: dict[str, Any]
     dyad: tuple[str, str] | None = None
-
-
-_HAS_DIRECTION = "direction" in CommitmentObservation.model_fields
 
 
 def _country_votes(
@@ -1319,8 +1316,9 @@ def _syntactic(
                     "may_create": True,
                     "evidence": _evidence(doc, sent, attr, clause_hedged),
                     "confidence": _confidence(attr, status, clause_hedged, not clause.agent),
+                    "direction": (
+                        Direction.RESTRICTIVE if clause.restrictive else Direction.COOPERATIVE
+                    ),
                 }
-                if _HAS_DIRECTION:
-                    fields["direction"] = "restrictive" if clause.restrictive else "cooperative"
                 out.append(_Draft("commitment", fields, dyad=pair))
     return out
