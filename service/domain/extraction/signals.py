@@ -20,7 +20,6 @@ from service.domain.extraction.resources import compile_pattern, load
 __all__ = [
     "Signal",
     "attribution",
-    "clause_end",
     "denial",
     "engagement",
     "find_signals",
@@ -127,21 +126,6 @@ def denial(text: str) -> tuple[int, int, CommitmentStatus] | None:
 def is_hedged(text: str) -> bool:
     """True when the sentence hedges (could, may, likely, is considering, hopes to, ...)."""
     return bool(compile_pattern(_lexicon()["hedges"]).search(text))
-
-
-def clause_end(text: str, start: int) -> int:
-    """Where the clause that begins at ``start`` ends (first boundary of the lexicon after it)."""
-    end = len(text)
-    for boundary in _lexicon()["clause_boundaries"]:
-        m = compile_pattern(boundary).search(text, start)
-        if m and m.start() < end and m.start() > start:
-            end = m.start()
-    return end
-
-
-def agent_gap_words() -> frozenset[str]:
-    """Words that may stand between an agent and its signal ("India has also agreed")."""
-    return frozenset(_lexicon()["agent_gap_words"])
 
 
 _SPEAKER_WORDS = frozenset(
