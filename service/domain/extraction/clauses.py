@@ -41,13 +41,13 @@ from schemas.common import CommitmentStatus
 from schemas.observations import CommitmentKind
 from service.domain.extraction.resources import load
 
-__all__ = ["Clause", "clauses", "predicates", "subject_of"]
+__all__ = ["TIME_WORDS", "Clause", "clauses", "predicates", "subject_of"]
 
 _S = CommitmentStatus
 
 
 _OBJECTS = ("dobj", "obj", "attr", "oprd")
-_TIME_WORDS = frozenset(
+TIME_WORDS = frozenset(
     [
         "january",
         "february",
@@ -95,6 +95,7 @@ _TIME_WORDS = frozenset(
         "decade",
     ]
 )
+"""Heads of time phrases (months, weekdays, units of time, seasons): never part of a title."""
 _PARTNER_PREPS = frozenset(
     {"with", "to", "from", "against", "toward", "towards", "between", "on", "for", "into", "by"}
 )
@@ -424,7 +425,7 @@ def _is_time(tok: Token) -> bool:
     """True for a date or duration phrase head ("in March", "on Tuesday", "by 2030")."""
     if tok.like_num and (len(tok.text) == 4 or tok.lower_ in ("one", "two")):
         return True
-    if tok.lower_ in _TIME_WORDS:
+    if tok.lower_ in TIME_WORDS:
         return True
     return tok.ent_type_ in ("DATE", "TIME")
 

@@ -49,7 +49,7 @@ from schemas.observations import (
     Evidence,
 )
 from service.domain.extraction.actors import Mention, gazetteer
-from service.domain.extraction.clauses import Clause, clauses, subject_of
+from service.domain.extraction.clauses import TIME_WORDS, Clause, clauses, subject_of
 from service.domain.extraction.dates import find_dues
 from service.domain.extraction.parse import is_candidate, parse
 from service.domain.extraction.resources import compile_pattern, load
@@ -556,39 +556,8 @@ _FIRM_TRIP = re.compile(
 _TALKS_SUBJECTS = frozenset(
     {"talks", "dialogue", "discussions", "negotiations", "consultations", "meeting", "summit"}
 )
-_TIMEY = frozenset(
-    [
-        "year",
-        "years",
-        "month",
-        "months",
-        "week",
-        "weeks",
-        "decade",
-        "decades",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "spring",
-        "summer",
-        "autumn",
-        "winter",
-        "past",
-        "time",
-        "ago",
-        "era",
-        "century",
-    ]
-)
+_TIMEY = TIME_WORDS | {"past", "ago", "era", "century"}
+"""Heads of a time phrase: the clause reader's time words and words of the past."""
 _REPORTING_LEMMAS = frozenset(
     {"say", "tell", "add", "confirm", "announce", "state", "report", "note", "insist"}
 )
@@ -698,6 +667,7 @@ def _clause_dyads(
         return None  # a province, a company, analysts, a multilateral group: not a party
     if agent_tokens and not _government_head(parsed, agent_tokens, owner):
         return None  # "Japan's Sumitomo Metal Mining", "Fiji Airways", "UK institutions"
+    scope = _scope_countries(parsed, clause, owner)
     agents, collective = _countries_of(agent_tokens, owner)
     if not agents and _plural_government(parsed, agent_tokens):
         collective = True  # "the defence ministers will sign": the two sides' ministers
@@ -730,11 +700,9 @@ def _clause_dyads(
             parsed[i].lower_ in doc.names for i in agent_tokens
         ):
             return None
-        elif not partners and not _scope_countries(parsed, clause, owner):
+        elif not partners and not scope:
             return None  # "police deployed officers": no country in sight, no bilateral act
-        elif len(scope := _scope_countries(parsed, clause, owner)) == 1 and not any(
-            parsed[i].lower_ in doc.names for i in agent_tokens
-        ):
+        elif len(scope) == 1 and not any(parsed[i].lower_ in doc.names for i in agent_tokens):
             agents = list(scope)  # "Back in Wellington, the minister announced"
         else:
             agents = [
@@ -759,7 +727,7 @@ def _clause_dyads(
             not partners
             and not clause.restrictive
             and not (doc.event.countries and agents[0] in doc.dyad)
-            and not [c for c in _scope_countries(parsed, clause, owner) if c != agents[0]]
+            and not [c for c in scope if c != agents[0]]
             and not _bilateral().search(_clause_text(parsed, clause))
         ):
             return None  # one government acting with no other country in sight: domestic
@@ -772,7 +740,7 @@ def _clause_dyads(
         not partners
         and not agent_tokens
         and clause.kind not in (CommitmentKind.AGREEMENT, CommitmentKind.TALKS)
-        and len(_scope_countries(parsed, clause, owner)) == 1
+        and len(scope) == 1
         and not _bilateral().search(_clause_text(parsed, clause))
     ):
         return None  # "tenders would be launched" in a sentence about one country: domestic
