@@ -519,7 +519,10 @@ def _walk_up(tok: Token) -> Iterator[Token]:
             return
         if (
             dep in ("xcomp", "pcomp", "ccomp", "acl", "oprd")
-            or (dep == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in cur.children))
+            or (
+                (dep == "advcl" or (dep == "relcl" and head.lower_ in predicates().nouns))
+                and any(c.lower_ == "to" and c.dep_ == "aux" for c in cur.children)
+            )
             or dep == "conj"
         ):
             pass
@@ -972,7 +975,14 @@ def clauses(
         if tok.i in used:
             continue
         clause: Clause | None = None
-        if tok.pos_ in ("VERB", "AUX") and lemma in lex.content and lemma not in visit_lemmas:
+        if (
+            lemma in _ASPECTUAL
+            and _object(tok) is None
+            and not any(c.dep_ in ("xcomp", "ccomp") for c in tok.children)
+            and _subject(tok) is not None
+        ):
+            clause = _state_clause(tok, lemma)  # "flights will resume", "work is due to start"
+        elif tok.pos_ in ("VERB", "AUX") and lemma in lex.content and lemma not in visit_lemmas:
             clause = _content_clause(tok, lemma)
         elif tok.pos_ == "VERB" and lemma in lex.noun_object_control:
             clause = _control_object_clause(tok, lemma)
@@ -1048,7 +1058,7 @@ def _object_words(obj: Token) -> set[str]:
         c.lower_ for c in obj.children if c.dep_ in ("compound", "amod")
     }
     for c in obj.children:
-        if c.dep_ == "prep" and c.lower_ == "of":
+        if c.dep_ == "prep" and (c.lower_ == "of" or (c.lower_ == "on" and obj.lower_ == "work")):
             inner = _prep_object(c)
             if inner is not None:
                 words |= {inner.lower_, inner.lemma_.lower()}
@@ -1585,8 +1595,11 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         ]
         if not comp:
             return None
-        if entry.get("to_only") and tok.lower_ != "agreement":
-            return None
+        if entry.get("to_only") and (
+            tok.lower_ not in lex.agreement_nouns
+            or (tok.dep_ != "dobj" and tok.lower_ != "agreement")
+        ):
+            return None  # "reached a deal to reopen"; not "a deal to X is unlikely"
         gov = tok.head.head if tok.dep_ == "pobj" else tok.head
         if tok.dep_ in ("dobj", "pobj") and _lemma(gov) in lex.control:
             return None  # "agreed on a plan to ...": the control verb reads the whole phrase
@@ -1611,8 +1624,13 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         kind = _kind(vlemma, obj, own, restrictive)
         if kind is CommitmentKind.TALKS and status is _S.AGREED and vlemma in _OPEN_ENDED:
             status = _S.UNDER_DISCUSSION
+        hedged = False
+        if tok.head.pos_ in ("VERB", "AUX") and _modal_status(tok.head)[0] is _S.PROPOSED:
+            status, hedged = _S.PROPOSED, True  # "could reach a deal to reopen the crossing"
         poss = [c for c in tok.children if c.dep_ == "poss"]
         agent = tuple(t.i for t in poss[0].subtree) if poss else ()
+        if not agent and tok.dep_ == "dobj" and tok.head.pos_ in ("VERB", "AUX"):
+            agent, _, _ = _agent_info(tok.head)  # "a producer signed a deal to buy": its subject
         if not title:
             return None
         return Clause(
@@ -1625,6 +1643,7 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
             partner=tuple(sorted(partner)),
             title=tuple(title),
             items=_items(obj),
+            hedged=hedged,
             lemma=vlemma,
         )
     # "the suspension of X" / "the lifting of the ban on X"
@@ -1697,6 +1716,9 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
     )
 
 
+_ASPECTUAL = frozenset({"resume", "restart", "begin", "start", "continue", "commence", "proceed"})
+"""Aspectual verbs whose subject can be the commitment itself ("flights will resume")."""
+
 _KEPT_STATES = {
     "suspend": "paused",
     "suspended": "paused",
@@ -1727,6 +1749,7 @@ def _commitment_nouns() -> frozenset[str]:
         | lex.talks_nouns
         | lex.measure_nouns
         | lex.cooperative_objects
+        | lex.activity_nouns
         | {"truce", "ceasefire", "moratorium"}
     )
 
@@ -1828,16 +1851,25 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
     if verb.pos_ not in ("VERB", "AUX") or _negated(verb):
         return None
     subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    control: Token | None = None
+    if not subj and lemma in _ASPECTUAL and verb.dep_ == "xcomp":
+        # "work on the pipeline is expected to start in 2027": the governor's subject, status
+        inherited = _subject(verb)
+        if inherited is None or _lemma(verb.head) not in (*lex.control, "be"):
+            return None
+        subj, control = [inherited], verb.head
     agent: tuple[int, ...] = ()
     put = [c for c in verb.children if c.dep_ == "dobj" and c.pos_ in ("NOUN", "PROPN")]
     if put and _lemma(verb) in ("put", "place", "keep", "leave"):
         # "Ottawa has put the talks on hold": the object is the commitment, the subject acts
         agent = tuple(t.i for t in subj[0].subtree) if subj else ()
         subj = put
-    if not subj or subj[0].pos_ not in ("NOUN", "PROPN"):
+    if not subj or (subj[0].pos_ not in ("NOUN", "PROPN") and not subj[0].tag_.startswith("NN")):
         return None
     head = subj[0]
-    if head.lemma_.lower() in lex.empty_objects:
+    if head.lemma_.lower() in lex.empty_objects and not (
+        head.lower_ == "work" and any(c.lower_ == "on" for c in head.children)
+    ):
         return None
     wanted = lex.state_verbs.get(lemma, {}).get("subjects") if verb is tok else None
     if wanted == "commitment" and not (_object_words(head) & _commitment_nouns()):
@@ -1846,8 +1878,15 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         return None  # "a team of engineers arrived"; a minister arriving is a visit
     if head.i in _ACTORS:
         return None
-    mod, _soft = _modal_status(verb)
+    mod, _soft = _modal_status(verb if control is None else control)
     hedged = False
+    if control is not None and _lemma(control) in lex.control:
+        cstatus = lex.control[_lemma(control)]["status"]
+        if cstatus == "negated" or _negated(control):
+            return None
+        status, hedged = _S(cstatus), cstatus == "proposed"
+    elif control is not None:
+        status = _S.AGREED  # "talks are to resume next month": arranged
     if mod is _S.PROPOSED:
         status, hedged = _S.PROPOSED, True
     elif mod is _S.AGREED and status is _S.IN_PROGRESS:
@@ -1859,11 +1898,15 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         title = _with_verb_preps(verb, head, title)
     if not title:
         return None
+    kind = _kind("", head, None, measure)
+    if lemma == "continue" and status in (_S.AGREED, _S.IN_PROGRESS):
+        # "talks will continue": still being discussed; "shipments would continue": going on
+        status = _S.UNDER_DISCUSSION if kind is CommitmentKind.TALKS else _S.IN_PROGRESS
     return Clause(
         predicate=verb.i,
         governor=verb.i,
         status=status,
-        kind=_kind("", head, None, measure),
+        kind=kind,
         restrictive=measure,
         agent=agent,
         partner=tuple(sorted(partner)),

@@ -1208,7 +1208,13 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
             if c.i in own or c.dep_ not in ("prep", "npadvmod", "advmod", "tmod"):
                 continue
             if c.dep_ == "prep" and not any(
-                o.dep_ == "pobj" and (o.like_num or o.ent_type_ == "DATE" or o.lower_ in _TIMEY)
+                o.dep_ == "pobj"
+                and (
+                    o.like_num
+                    or o.ent_type_ == "DATE"
+                    or o.lower_ in _TIMEY
+                    or _PAST_YEAR.search(o.text)  # "in mid-2025", "since early-2024"
+                )
                 for o in c.children
             ):
                 continue  # "on the supply of water under the 1962 agreement" is no time phrase
