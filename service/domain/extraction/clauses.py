@@ -1281,6 +1281,10 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         and status in (_S.FULFILLED, _S.IN_PROGRESS)
         and lemma != "resume"
     ):
+        if lemma in ("hold", "conduct") and not any(
+            t.dep_ == "prep" and t.lower_ in _TOPIC_PREPS for t in (obj or tok).subtree
+        ):
+            return None  # "held closed-door talks at State House": a meeting, an engagement
         status = _S.UNDER_DISCUSSION  # "held the third round of negotiations on a pact"
     if kind is CommitmentKind.TALKS and status is _S.AGREED and lemma in _OPEN_ENDED:
         status = _S.UNDER_DISCUSSION
@@ -1631,6 +1635,8 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         agent = tuple(t.i for t in poss[0].subtree) if poss else ()
         if not agent and tok.dep_ == "dobj" and tok.head.pos_ in ("VERB", "AUX"):
             agent, _, _ = _agent_info(tok.head)  # "a producer signed a deal to buy": its subject
+        elif not agent and tok.dep_ == "pobj" and tok.head.head.pos_ in ("VERB", "AUX"):
+            agent, _, _ = _agent_info(tok.head.head)  # "leaders ended the summit with a pledge"
         if not title:
             return None
         return Clause(
@@ -1657,8 +1663,12 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         status = _S.PROPOSED  # "look forward to the launch of a dialogue"
     hedged = False
     if head.pos_ == "VERB":
-        if _negated(head) or (hlemma in lex.empty_verbs and hlemma not in lex.fulfilled_support):
-            return None  # "condemned the launch of a missile"
+        if (
+            _negated(head)
+            or hlemma in lex.negating_verbs
+            or (hlemma in lex.empty_verbs and hlemma not in lex.fulfilled_support)
+        ):
+            return None  # "condemned the launch of a missile", "blocked the opening of"
         mod, _soft = _modal_status(head)
         if (
             hlemma in lex.control
@@ -1715,6 +1725,9 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         lemma=verb_lemma,
     )
 
+
+_TOPIC_PREPS = frozenset({"on", "about", "over", "regarding", "concerning", "towards", "toward"})
+"""Prepositions that give talks a subject matter ("negotiations on a pact")."""
 
 _ASPECTUAL = frozenset({"resume", "restart", "begin", "start", "continue", "commence", "proceed"})
 """Aspectual verbs whose subject can be the commitment itself ("flights will resume")."""

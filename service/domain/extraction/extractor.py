@@ -1159,6 +1159,7 @@ def _speaker_outside_government(parsed: Doc) -> bool:
             "expect",
             "predict",
             "believe",
+            "report",
         ) and tok.pos_ in ("VERB", "AUX"):
             for c in tok.children:
                 if c.dep_ in ("nsubj", "nsubjpass") and _outside_speakers().search(
@@ -1189,6 +1190,15 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     # the time phrases of the predicate and its governor themselves ("signed in 2019", "agreed
     # last year"), not years inside their objects ("Mirage 2000-5", "the Treaty of 2019")
     own = {clause.predicate, clause.governor}
+    for head in own:
+        kids = list(parsed[head].children)
+        marks = [c for c in kids if c.dep_ == "mark"]
+        if (
+            not clause.restrictive
+            and any(m.lower_ in ("after", "since") for m in marks)
+            and any(c.dep_ == "npadvmod" and c.lower_ in TIME_WORDS for c in kids)
+        ):
+            return True  # "almost a year after Ethiopia inaugurated the dam"
     for head in own:
         cur = parsed[head]
         for _ in range(4):  # "it is three years since they agreed to ..."
