@@ -478,3 +478,53 @@ def test_a_second_infinitive_is_a_commitment_of_its_own() -> None:
     # one infinitive with "and" inside its object stays one commitment
     one = commitments("India and Canada agreed to expand trade and investment.")
     assert [c.title for c in one] == ["expand trade and investment"]
+
+
+def _read(body: str) -> list[tuple[str, str, str]]:
+    return [(o.dyad, o.signal.value, o.title) for o in commitments(body)]
+
+
+def test_items_of_a_list_continue_its_lead_in() -> None:
+    body = (
+        "Chile and Peru issued a joint declaration on Monday. The two governments agreed to:\n\n"
+        "- set up a binational committee on water resources;\n\n"
+        "- Reopen the Chacalluta crossing to night traffic\n\n"
+        "The leaders also discussed fishing."
+    )
+    got = _read(body)
+    titles = {t for _, _, t in got}
+    assert ("CL-PE", "agreed") in {(d, s) for d, s, _ in got}
+    assert any("binational committee" in t for t in titles), got
+    assert any("Chacalluta crossing" in t for t in titles), got
+
+
+def test_a_deal_to_do_something_carries_the_deed() -> None:
+    got = _read("Ghana and Togo reached a deal to reopen the Aflao crossing.")
+    assert ("GH-TG", "agreed") in {(d, s) for d, s, _ in got}
+    assert any("Aflao crossing" in t for _, _, t in got), got
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("Direct flights between Nepal and China will resume in May.", "agreed"),
+        ("Work on the Bolivia-Paraguay gas pipeline is expected to start in 2027.", "proposed"),
+        (
+            "Talks between Serbia and Croatia on border demarcation will continue.",
+            "under_discussion",
+        ),
+    ],
+)
+def test_aspectual_verbs_with_the_commitment_as_subject(body: str, status: str) -> None:
+    assert [s for _, s, _ in _read(body)] == [status]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Presidents of Kenya and Uganda held closed-door talks at State House on Thursday.",
+        "Hungary has repeatedly blocked the opening of Ukraine's accession talks.",
+    ],
+)
+def test_meetings_and_blocked_steps_are_no_commitments(body: str) -> None:
+    assert _read(body) == []

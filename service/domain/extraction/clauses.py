@@ -1877,7 +1877,11 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         # "Ottawa has put the talks on hold": the object is the commitment, the subject acts
         agent = tuple(t.i for t in subj[0].subtree) if subj else ()
         subj = put
-    if not subj or (subj[0].pos_ not in ("NOUN", "PROPN") and not subj[0].tag_.startswith("NN")):
+    if not subj or (
+        subj[0].pos_ not in ("NOUN", "PROPN")
+        and not subj[0].tag_.startswith("NN")
+        and subj[0].lower_ not in _commitment_nouns()  # "Work on the pipeline", tagged a verb
+    ):
         return None
     head = subj[0]
     if head.lemma_.lower() in lex.empty_objects and not (

@@ -49,7 +49,7 @@ from schemas.observations import (
     Evidence,
 )
 from service.domain.extraction.actors import Mention, gazetteer
-from service.domain.extraction.clauses import TIME_WORDS, Clause, clauses, subject_of
+from service.domain.extraction.clauses import TIME_WORDS, Clause, clauses, predicates, subject_of
 from service.domain.extraction.dates import find_dues
 from service.domain.extraction.parse import is_candidate, parse
 from service.domain.extraction.resources import compile_pattern, load
@@ -431,20 +431,35 @@ def extract(
     prepared: list[tuple[int, int] | None] = []
     texts: list[str] = []
     boiler = _boilerplate()
+    lead = ""  # "the two sides agreed to:" before a list: each item continues it
     for sent, local in zip(sentences, locals_, strict=True):
         skip = _line_prefix(sent, event.body)
         text = sent.text[skip:]
+        item = _LIST_ITEM.match(text)
+        carried_lead = ""
+        if item and lead and _continues(text[item.end() :]):
+            skip += item.end()
+            text = text[item.end() :]
+            carried_lead = lead
+            text = text[:1].lower() + text[1:]  # "- Resume flights": "agreed to resume flights"
+        elif item:
+            skip += item.end()  # "6. The Vietnamese side announced": parse the sentence only
+            text = text[item.end() :]
+        else:
+            lead = _lead_in(text)
         if (
             not text.strip()
             or boiler.search(sent.text.strip())
             or text.rstrip().endswith("?")
             or (skip and _QUESTION_LABEL.match(sent.text))
-            or not is_candidate(text, any(m.start >= sent.start + skip for m in local))
+            or not is_candidate(
+                carried_lead + text, any(m.start >= sent.start + skip for m in local)
+            )
         ):
             prepared.append(None)
             continue
-        prepared.append((skip, len(texts)))
-        texts.append(_masked(text))
+        prepared.append((skip - len(carried_lead), len(texts)))
+        texts.append(_masked(carried_lead + text))
     parsed_docs = list(parse(texts)) if texts else []
     drafts: list[_Draft] = []
     carried: tuple[int, Attribution] | None = None
@@ -574,6 +589,37 @@ def _visit_trigger() -> re.Pattern[str]:
 @cache
 def _boilerplate() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in load("predicates")["boilerplate"]), re.I)
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?[a-z0-9]{1,2}[.)])\s+")
+"""A list item's marker: "- ", "• ", "(a) ", "1. "."""
+_LEAD_VERB = re.compile(
+    r"^(?P<head>.*?\b(?:agreed|decided|committed|pledged|undertook|resolved|vowed|promised|"
+    r"will|would|shall|intend|plan|are to)\b)(?:\s+(?:to|on|upon)\b)?[^:]*:\s*$",
+    re.I | re.S,
+)
+
+
+def _continues(item: str) -> bool:
+    """True when a list item continues its lead-in: it starts with a verb of the lexicon or a
+    lowercase word ("- resume direct flights", "- Establish a joint commission")."""
+    first = item.split(maxsplit=1)[0].strip(",;:") if item.strip() else ""
+    if not first:
+        return False
+    lex = predicates()
+    return first[:1].islower() or first.lower() in lex.content or first.lower() in lex.control
+
+
+def _lead_in(text: str) -> str:
+    """The words a list's items continue, from the sentence that opens it ("The two sides agreed
+    to:" -> "The two sides agreed to "), or "" when ``text`` opens no list of undertakings."""
+    m = _LEAD_VERB.match(text)
+    if m is None:
+        return ""
+    head = m.group("head")
+    if head.lower().endswith(("will", "would", "shall", "are to")):
+        return head + " "
+    return head + " to "
 
 
 def _line_prefix(sent: Sentence, body: str) -> int:

@@ -24,7 +24,8 @@ from spacy.tokens import Doc
 
 __all__ = ["LONG_RUN", "Line", "Sentence", "nlp", "split"]
 
-_FINAL = re.compile(r"[.!?\"”’')\]]\s*$")
+_FINAL = re.compile(r"[.!?\"”’')\];:,]\s*$")
+_LIST_MARK = re.compile(r"^(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?[a-z0-9]{1,2}[.)])\s+\S")
 _HEADING_MAX_WORDS = 14
 LONG_RUN = 100
 """Longest run of non-space characters handed to spaCy as it is (longer runs are masked)."""
@@ -75,7 +76,11 @@ class Sentence:
 
 def _is_heading(text: str) -> bool:
     words = text.split()
-    return 0 < len(words) <= _HEADING_MAX_WORDS and not _FINAL.search(text)
+    return (
+        0 < len(words) <= _HEADING_MAX_WORDS
+        and not _FINAL.search(text)
+        and not _LIST_MARK.match(text)  # "- resume direct flights": a list item, not a heading
+    )
 
 
 def split(body: str) -> tuple[list[Line], list[Sentence]]:
