@@ -662,6 +662,32 @@ def _object(tok: Token, change: bool = False) -> Token | None:
             obj = _prep_object(c)
             if obj is not None and obj.pos_ in ("NOUN", "PROPN"):
                 return obj
+    return _stranded_object(tok)
+
+
+_SAYING = frozenset({"say", "tell", "announce", "add", "state", "confirm", "report"})
+
+
+def _stranded_object(tok: Token) -> Token | None:
+    """The object the parser hung on a later reporting verb after an inserted phrase: in
+    "Dodoma lifted, with immediate effect, the ban ..., the minister told reporters", "the
+    ban" comes out as the subject of "told". Only for an active transitive verb in the
+    complement of that reporting verb, with nothing but a comma-set phrase between them."""
+    if tok.dep_ != "ccomp" or _lemma(tok.head) not in _SAYING or _is_passive(tok):
+        return None
+    gap = [c for c in tok.children if c.i > tok.i and c.dep_ not in ("punct", "prep", "advmod")]
+    if gap:
+        return None
+    for c in tok.head.children:
+        if (
+            c.dep_ == "nsubj"
+            and c.i > tok.i
+            and c.pos_ == "NOUN"
+            and c.i < tok.head.i
+            and c.doc[c.i - 1].lower_ in (",", "the", "a", "an", "its", "their")
+            and any(t.lower_ == "," for t in c.doc[tok.i + 1 : c.left_edge.i])
+        ):
+            return c
     return None
 
 
@@ -1906,8 +1932,8 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         status = _S.AGREED  # "talks are to resume next month": arranged
     if mod is _S.PROPOSED:
         status, hedged = _S.PROPOSED, True
-    elif mod is _S.AGREED and status is _S.IN_PROGRESS:
-        status = _S.AGREED
+    elif mod is _S.AGREED and status is _S.IN_PROGRESS and _lemma(verb) not in ("remain", "stay"):
+        status = _S.AGREED  # "the pact will come into force"; "will remain in force": in force
     measure = _is_measure(head, "", None)
     partner = _partner_tokens(list(head.subtree))
     title = _title_tokens(head, None, partner)

@@ -37,7 +37,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from schemas.common import CommitmentStatus, Direction, Due, Topic, make_dyad
 from schemas.events import NewsArticle, OfficialStatement
@@ -1223,6 +1223,10 @@ def _specific(word: str, kind: CommitmentKind) -> bool:
     return bool(topics_for(word))
 
 
+def _children_with(tok: Token, *deps: str) -> list[Token]:
+    return [c for c in tok.children if c.dep_ in deps]
+
+
 def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     """A clause about the past: a past perfect ("had agreed"), a year before publication in
     its predicate's phrase ("signed in 2019"), or a marker of the past ("last year", "years
@@ -1259,9 +1263,19 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
                 break
             cur = cur.head
     words: list[str] = []
-    for head in own:
+    timed = set(own)
+    pred = parsed[clause.predicate]
+    if pred.pos_ == "VERB" and not _children_with(pred, "nsubj", "nsubjpass"):
+        # "closed its border and cut power exports in August 2023": one time for both verbs
+        timed |= {c.i for c in pred.children if c.dep_ == "conj" and c.pos_ == "VERB"}
+        if pred.dep_ == "conj":
+            timed.add(pred.head.i)
+    for c in pred.children:
+        if c.dep_ == "conj" and c.pos_ == "VERB" and not _children_with(c, "nsubj", "nsubjpass"):
+            timed.add(c.i)
+    for head in timed:
         for c in parsed[head].children:
-            if c.i in own or c.dep_ not in ("prep", "npadvmod", "advmod", "tmod"):
+            if c.i in timed or c.dep_ not in ("prep", "npadvmod", "advmod", "tmod"):
                 continue
             if c.dep_ == "prep" and not any(
                 o.dep_ == "pobj"
