@@ -528,3 +528,22 @@ def test_aspectual_verbs_with_the_commitment_as_subject(body: str, status: str) 
 )
 def test_meetings_and_blocked_steps_are_no_commitments(body: str) -> None:
     assert _read(body) == []
+
+
+def test_an_inserted_phrase_does_not_hide_the_object() -> None:
+    got = _read(
+        "Uruguay welcomed Argentina's decision to rescind, with effect from 1 April, "
+        "the import quotas on Uruguayan rice."
+    )
+    assert [(d, s) for d, s, _ in got] == [("AR-UY", "reversed")]
+    assert "import quotas on Uruguayan rice" in got[0][2]
+
+
+def test_memoranda_exchanged_on_several_subjects_are_one_each() -> None:
+    got = _read(
+        "Norway and Poland exchanged memoranda of understanding on offshore wind, "
+        "on carbon storage and on port security."
+    )
+    assert {s for _, s, _ in got} == {"fulfilled"}
+    assert len(got) == 3, got
+    assert all(d == "NO-PL" for d, _, _ in got)

@@ -848,6 +848,9 @@ def _items(obj: Token) -> tuple[tuple[int, ...], ...]:
     lex = predicates()
     if obj.lemma_.lower() not in lex.agreement_nouns and obj.lower_ not in lex.agreement_nouns:
         return ()
+    spread = _spread_items(obj)
+    if spread:
+        return spread
     for c in obj.children:
         if (c.dep_ == "prep" and c.lower_ in ("on", "in", "for", "covering", "concerning")) or (
             c.dep_ == "acl" and c.lower_ in ("covering", "including", "concerning", "involving")
@@ -871,6 +874,34 @@ def _items(obj: Token) -> tuple[tuple[int, ...], ...]:
                 out.append(tuple(sorted(t.i for t in _subtree(item, skip))))
             return tuple(out)
     return ()
+
+
+def _spread_items(obj: Token) -> tuple[tuple[int, ...], ...]:
+    """Subjects given as repeated "on" phrases that the parser spread over the object and its
+    verb: "exchanged memoranda of understanding on A, on B and on C" -> A, B, C."""
+    holders = [obj] + [
+        p
+        for c in obj.children
+        if c.dep_ == "prep" and c.lower_ == "of"
+        for p in [_prep_object(c)]
+        if p is not None and p.lower_ == "understanding"
+    ]
+    preps = [c for h in holders for c in h.children if c.dep_ == "prep" and c.lower_ == "on"]
+    verb = obj.head
+    if obj.dep_ in _OBJECTS and verb.pos_ in ("VERB", "AUX"):
+        preps += [c for c in verb.children if c.dep_ == "prep" and c.lower_ == "on" and c.i > obj.i]
+    for p in list(preps):
+        preps += [c for c in p.conjuncts if c.lower_ == "on" and c not in preps]
+    if len(preps) < 2:
+        return ()
+    out = []
+    for p in sorted(preps, key=lambda t: t.i):
+        target = _prep_object(p)
+        if target is None:
+            return ()
+        skip = [x for x in target.children if x.dep_ in ("conj", "cc", "punct")]
+        out.append(tuple(sorted(t.i for t in _subtree(target, skip))))
+    return tuple(out)
 
 
 def _split_list(head: Token) -> tuple[tuple[int, ...], ...]:
@@ -1129,6 +1160,9 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     if lemma in ("back",) and not _has_particle(tok, "out"):
         return None
     obj = _object(tok, bool(own.get("change")))
+    if own.get("agreement_past") and obj is not None and obj.lower_ in lex.agreement_nouns:
+        # "exchanged memoranda of understanding": documents handed over, i.e. signed
+        own = {**own, "past": own["agreement_past"], "kind": "agreement"}
     if (
         obj is not None
         and obj.lemma_.lower() in _SELF_REFERENCE
