@@ -547,3 +547,21 @@ def test_memoranda_exchanged_on_several_subjects_are_one_each() -> None:
     assert {s for _, s, _ in got} == {"fulfilled"}
     assert len(got) == 3, got
     assert all(d == "NO-PL" for d, _, _ in got)
+
+
+@pytest.mark.parametrize(
+    ("body", "dyad", "status"),
+    [
+        ("Qatar has invited the Omani foreign minister to Doha.", "OM-QA", "proposed"),
+        (
+            "The Ghanaian president invited his Togolese counterpart to visit Accra.",
+            "GH-TG",
+            "proposed",
+        ),
+        ("The Brazilian president is due in Montevideo on Friday.", "BR-UY", "proposed"),
+        ("Japan's foreign minister heads to Hanoi on Sunday.", "JP-VN", "agreed"),
+    ],
+)
+def test_trips_announced_by_invitation_or_schedule(body: str, dyad: str, status: str) -> None:
+    got = [(o.dyad, o.signal.value, o.kind) for o in commitments(body)]
+    assert (dyad, status, CommitmentKind.VISIT) in got, got

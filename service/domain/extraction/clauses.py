@@ -345,6 +345,7 @@ def cue_lemmas() -> frozenset[str]:
     words: set[str] = set(lex.control) | set(lex.content) | set(lex.nouns) | set(lex.state_verbs)
     for phrase in lex.state_predicates:
         words.update(phrase.split()[-1:])
+    words |= {"invite", "invitation", "head", "due", "expected"}  # trips: "heads to Manila"
     return frozenset(w for w in words if "_" not in w)
 
 

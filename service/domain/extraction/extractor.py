@@ -246,7 +246,13 @@ def _visits(
     people = [m for m in local if m.kind in ("person", "official") and m.rank in gaz.visit_ranks]
     for t in trigger.finditer(text):
         visitor: Mention | None = None
-        for m in people:
+        if t.group(0).lower().startswith("invit"):
+            # "invited the Iranian foreign minister to Riyadh": the guest follows the verb
+            guests = [m for m in people if 0 <= m.start - sent.start - t.end() <= 40]
+            if not guests:
+                continue
+            visitor = guests[0]
+        for m in [] if visitor is not None else people:
             rel = m.start - sent.start
             if rel >= t.end() and re.fullmatch(r"\s*(?:by|of)\s+(?:the\s+)?", text[t.end() : rel]):
                 visitor = m
@@ -288,6 +294,8 @@ def _visits(
         cue = text[max(0, t.start() - 30) : t.end()]
         if signal is not None:
             status = signal.status
+        elif re.match(r"head(?:s|ing)\b", t.group(0), re.I):
+            status = CommitmentStatus.AGREED  # "the minister heads to Manila on Sunday"
         elif compile_pattern(spec["fulfilled"]).search(t.group(0)):
             status = CommitmentStatus.FULFILLED
         elif compile_pattern(spec["proposed"]).search(cue) or _EXPECTED.search(text[: t.start()]):
