@@ -565,3 +565,18 @@ def test_memoranda_exchanged_on_several_subjects_are_one_each() -> None:
 def test_trips_announced_by_invitation_or_schedule(body: str, dyad: str, status: str) -> None:
     got = [(o.dyad, o.signal.value, o.kind) for o in commitments(body)]
     assert (dyad, status, CommitmentKind.VISIT) in got, got
+
+
+def test_being_in_talks_on_a_subject_is_under_discussion() -> None:
+    got = _read("Egypt and Sudan are in talks on a power-sharing deal.")
+    assert [(d, s) for d, s, _ in got] == [("EG-SD", "under_discussion")]
+    assert "deal" in got[0][2]
+
+
+def test_officials_doing_something_jointly_belong_to_the_articles_pair() -> None:
+    body = (
+        "Peru and Bolivia signed a border accord on Monday.\n\n"
+        "They said officials would set up a joint customs desk at Desaguadero."
+    )
+    got = _read(body)
+    assert ("BO-PE", "agreed") in {(d, s) for d, s, t in got if "customs desk" in t}, got

@@ -905,6 +905,36 @@ def _spread_items(obj: Token) -> tuple[tuple[int, ...], ...]:
     return tuple(out)
 
 
+def _in_talks_clause(tok: Token) -> Clause | None:
+    """ "X and Y are in talks on a power deal": talks under way on the topic of ``tok``'s
+    "on" / "over" / "about" phrase, the subject of the verb "be" (or "remain") their parties."""
+    verb = tok.head.head
+    if (verb.lemma_.lower() not in ("be", "remain", "stay") and verb.lower_ not in _BE) or _negated(
+        verb
+    ):
+        return None
+    topic = next((c for c in tok.children if c.dep_ == "prep" and c.lower_ in _TOPIC_PREPS), None)
+    target = _prep_object(topic) if topic is not None else None
+    if target is None or target.lemma_.lower() in predicates().empty_objects:
+        return None
+    subj = _subject(verb)
+    partner = _partner_tokens(list(tok.subtree))
+    title = _title_tokens(target, None, partner)
+    if not title:
+        return None
+    return Clause(
+        predicate=tok.i,
+        governor=verb.i,
+        status=_S.UNDER_DISCUSSION,
+        kind=CommitmentKind.TALKS,
+        restrictive=False,
+        agent=tuple(t.i for t in subj.subtree) if subj is not None else (),
+        partner=tuple(sorted(partner)),
+        title=tuple(sorted({tok.i, topic.i, *title})),
+        lemma="talk",
+    )
+
+
 def _split_list(head: Token) -> tuple[tuple[int, ...], ...]:
     """A list the parser did not coordinate ("uranium supply, energy and critical minerals"):
     the phrase cut at its commas and final "and" when it has at least one comma and three
@@ -1046,6 +1076,8 @@ def clauses(
             clause = _control_object_clause(tok, lemma)
         elif tok.pos_ in ("NOUN",) and (tok.lower_ in lex.nouns or lemma in lex.nouns):
             clause = _noun_clause(tok, lex.nouns.get(tok.lower_) or lex.nouns[lemma])
+        elif tok.lower_ in lex.talks_nouns and tok.dep_ == "pobj" and tok.head.lower_ == "in":
+            clause = _in_talks_clause(tok)
         elif (
             lemma in lex.state_verbs
             or lemma in ("remain", "stay", "keep")
@@ -1789,6 +1821,8 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
 
 _TOPIC_PREPS = frozenset({"on", "about", "over", "regarding", "concerning", "towards", "toward"})
 """Prepositions that give talks a subject matter ("negotiations on a pact")."""
+
+_BE = frozenset({"is", "are", "was", "were", "be", "been", "being", "'re", "'s"})
 
 _ASPECTUAL = frozenset({"resume", "restart", "begin", "start", "continue", "commence", "proceed"})
 """Aspectual verbs whose subject can be the commitment itself ("flights will resume")."""

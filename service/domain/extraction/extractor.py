@@ -771,8 +771,14 @@ def _clause_dyads(
             parsed[i].lower_ in doc.names for i in agent_tokens
         ):
             return None
-        elif not partners and not scope:
+        elif (
+            not partners
+            and not scope
+            and not (not sentence_countries and _bilateral().search(_clause_text(parsed, clause)))
+        ):
             return None  # "police deployed officers": no country in sight, no bilateral act
+        elif not partners and not scope:
+            return [(doc.dyad, sorted(doc.dyad))]  # "officials will set up a joint desk"
         elif len(scope) == 1 and not any(parsed[i].lower_ in doc.names for i in agent_tokens):
             agents = list(scope)  # "Back in Wellington, the minister announced"
         else:
