@@ -1497,7 +1497,14 @@ def _talks_on(obj: Token) -> Token | None:
 
 
 def _of_object(obj: Token) -> bool:
-    return any(c.dep_ == "prep" and c.lower_ == "of" for c in obj.children)
+    """True when ``obj`` has an "of" phrase that names something ("the second phase of the
+    deal"), not an empty one ("a note of protest")."""
+    empty = predicates().empty_objects
+    for c in obj.children:
+        if c.dep_ == "prep" and c.lower_ == "of":
+            inner = _prep_object(c)
+            return inner is None or inner.lemma_.lower() not in empty
+    return False
 
 
 def _agent_count(tok: Token) -> int:
@@ -1726,10 +1733,13 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
             status, hedged = _S.PROPOSED, True  # "could reach a deal to reopen the crossing"
         poss = [c for c in tok.children if c.dep_ == "poss"]
         agent = tuple(t.i for t in poss[0].subtree) if poss else ()
-        if not agent and tok.dep_ == "dobj" and tok.head.pos_ in ("VERB", "AUX"):
-            agent, _, _ = _agent_info(tok.head)  # "a producer signed a deal to buy": its subject
-        elif not agent and tok.dep_ == "pobj" and tok.head.head.pos_ in ("VERB", "AUX"):
-            agent, _, _ = _agent_info(tok.head.head)  # "leaders ended the summit with a pledge"
+        anchor = tok
+        while anchor.dep_ == "conj" and anchor.head is not anchor:
+            anchor = anchor.head  # "a pledge to X and a commitment to Y": the first one's place
+        if not agent and anchor.dep_ == "dobj" and anchor.head.pos_ in ("VERB", "AUX"):
+            agent, _, _ = _agent_info(anchor.head)  # "a producer signed a deal to buy"
+        elif not agent and anchor.dep_ == "pobj" and anchor.head.head.pos_ in ("VERB", "AUX"):
+            agent, _, _ = _agent_info(anchor.head.head)  # "leaders ended a summit with a pledge"
         if not title:
             return None
         return Clause(
