@@ -580,3 +580,16 @@ def test_officials_doing_something_jointly_belong_to_the_articles_pair() -> None
     )
     got = _read(body)
     assert ("BO-PE", "agreed") in {(d, s) for d, s, t in got if "customs desk" in t}, got
+
+
+def test_an_envoy_going_back_ends_a_recall() -> None:
+    got = [
+        (o.dyad, o.signal.value, o.kind)
+        for o in commitments("BOGOTÁ, May 4 — Ecuador's ambassador returned to Bogotá on Monday.")
+    ]
+    assert got == [("CO-EC", "reversed", CommitmentKind.MEASURE)]
+
+
+def test_an_open_question_is_no_commitment() -> None:
+    body = "Officials in Niger said it was unclear how much of the pipeline would be built in Chad."
+    assert _read(body) == []

@@ -935,6 +935,51 @@ def _in_talks_clause(tok: Token) -> Clause | None:
     )
 
 
+_QUESTION_WORDS = frozenset({"how", "whether", "why", "what"})
+
+
+def _embedded_question(tok: Token) -> bool:
+    """True when ``tok`` heads an indirect question ("how much would be built", "whether it
+    will sign"): an open question, not an undertaking."""
+    return tok.left_edge.lower_ in _QUESTION_WORDS and tok.dep_ in (
+        "pcomp",
+        "ccomp",
+        "pobj",
+        "advcl",
+        "csubj",
+    )
+
+
+_ENVOYS = frozenset({"ambassador", "envoy", "commissioner", "ambassadors", "envoys"})
+
+
+def _returning_envoy(tok: Token) -> Clause | None:
+    """ "Paraguay's ambassador returned to Brasilia": the end of a recall, a restrictive measure
+    reversed (agent: the envoy's country; partner: where the envoy went back to)."""
+    subj = next((c for c in tok.children if c.dep_ == "nsubj"), None)
+    if subj is None or subj.lower_ not in _ENVOYS or _negated(tok):
+        return None
+    mod, _soft = _modal_status(tok)
+    if _tense(tok) not in ("past", "perfect") and mod is None:
+        return None
+    if tok.lower_ == "go" and not _has_particle(tok, "back"):
+        return None
+    dest = [_prep_object(c) for c in tok.children if c.dep_ == "prep" and c.lower_ in ("to", "in")]
+    partner = {t.i for d in dest if d is not None for t in d.subtree}
+    poss = [c for c in subj.children if c.dep_ in ("poss", "amod", "compound")]
+    return Clause(
+        predicate=tok.i,
+        governor=tok.i,
+        status=_S.REVERSED if mod is None else _S.AGREED,
+        kind=CommitmentKind.MEASURE,
+        restrictive=True,
+        agent=tuple(t.i for p in poss for t in p.subtree),
+        partner=tuple(sorted(partner)),
+        title=tuple(sorted({subj.i, tok.i} | {t.i for p in poss for t in p.subtree})),
+        lemma="recall",
+    )
+
+
 def _split_list(head: Token) -> tuple[tuple[int, ...], ...]:
     """A list the parser did not coordinate ("uranium supply, energy and critical minerals"):
     the phrase cut at its commas and final "and" when it has at least one comma and three
@@ -1178,6 +1223,10 @@ def _governed(tok: Token) -> bool:
 def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -> Clause | None:
     lex = predicates()
     own = own if own is not None else lex.content[lemma]
+    if _embedded_question(tok):
+        return None  # "no understanding on how much of the tank would be built"
+    if lemma in ("return", "go") and (envoy := _returning_envoy(tok)) is not None:
+        return envoy
     if lemma == "set" and _has_particle(tok, "aside"):
         own = {"plover": "AID", "past": "agreed"}  # "set aside a grant of 1.2 billion yuan"
     elif lemma == "roll" and _has_particle(tok, "out"):

@@ -562,7 +562,8 @@ def _finish(
 # syntactic commitments (clauses.py over the trained pipeline's parse)
 
 _DATELINE = re.compile(
-    r"^(?:[A-Z][A-Za-z.'’ -]{1,40}?)(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
+    r"^(?:[^\W\d_][^\W\d_.'’ -]*(?:[.'’ -]+[^\W\d_]+){0,4}?)"
+    r"(?:,\s*[A-Z][a-z]{2,9}\.?\s+\d{1,2}(?:,?\s+\d{4})?)?"
     r"\s*(?:\([^()]{2,40}\))?\s*(?:[-–—]+|:)\s+(?=[A-Z\"“‘'])"
 )
 """A dateline before the first words of a story: "NEW DELHI, March 3 (Example Wire) -",
