@@ -593,3 +593,20 @@ def test_an_envoy_going_back_ends_a_recall() -> None:
 def test_an_open_question_is_no_commitment() -> None:
     body = "Officials in Niger said it was unclear how much of the pipeline would be built in Chad."
     assert _read(body) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # published 8 February 2026: "in July" is last July
+        "Thailand and Cambodia signed a ceasefire in July after five days of fighting.",
+        "Japan lifted its curbs on Korean chip materials in 2023, ending a four-year dispute.",
+    ],
+)
+def test_last_years_events_and_ended_disputes_are_background(body: str) -> None:
+    assert _read(body) == []
+
+
+def test_a_month_still_ahead_is_news() -> None:
+    got = _read("Thailand and Cambodia signed a ceasefire in February after talks in Kuala Lumpur.")
+    assert [(d, s) for d, s, _ in got] == [("KH-TH", "fulfilled")]

@@ -1297,6 +1297,8 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     words: list[str] = []
     timed = set(own)
     pred = parsed[clause.predicate]
+    if pred.dep_ == "advcl" and pred.tag_ == "VBG":
+        timed.add(pred.head.i)  # "lifted X in 2023, ending a four-year dispute"
     if pred.pos_ == "VERB" and not _children_with(pred, "nsubj", "nsubjpass"):
         # "closed its border and cut power exports in August 2023": one time for both verbs
         timed |= {c.i for c in pred.children if c.dep_ == "conj" and c.pos_ == "VERB"}
@@ -1324,7 +1326,42 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     phrase = " ".join(words)
     if _background_pattern().search(phrase):
         return True
-    return any(int(m.group(0)) < published.year for m in _PAST_YEAR.finditer(phrase))
+    if any(int(m.group(0)) < published.year for m in _PAST_YEAR.finditer(phrase)):
+        return True
+    return pred.tag_ == "VBD" and _later_month_without_year(words, published)
+
+
+_MONTH_NUMBERS = {
+    name: i
+    for i, name in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
+
+
+def _later_month_without_year(words: list[str], published: date) -> bool:
+    """True when a past-tense time phrase names a month after the month of publication and no
+    year ("signed a ceasefire in July", published in March): last year's event, background."""
+    if any(_PAST_YEAR.search(w) for w in words):
+        return False
+    months = [
+        _MONTH_NUMBERS[w.lower()] for w in words if w[:1].isupper() and w.lower() in _MONTH_NUMBERS
+    ]
+    return bool(months) and all(m > published.month for m in months)
 
 
 def _syntactic(
