@@ -610,3 +610,29 @@ def test_last_years_events_and_ended_disputes_are_background(body: str) -> None:
 def test_a_month_still_ahead_is_news() -> None:
     got = _read("Thailand and Cambodia signed a ceasefire in February after talks in Kuala Lumpur.")
     assert [(d, s) for d, s, _ in got] == [("KH-TH", "fulfilled")]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "China said it would suspend its retaliatory tariffs on US farm goods.",
+            ("CN-US", "paused"),
+        ),
+        ("Armenia and Azerbaijan initialled a peace agreement in Washington.", ("AM-AZ", "agreed")),
+        (
+            "Australia will provide Fiji with 80 million dollars to fund a new hospital.",
+            ("AU-FJ", "agreed"),
+        ),
+        (
+            "Chile and Peru will begin talks on a new fisheries accord next week.",
+            ("CL-PE", "agreed"),
+        ),
+        (
+            "Nairobi said it had withdrawn a directive that barred Ugandan trucks.",
+            ("KE-UG", "reversed"),
+        ),
+    ],
+)
+def test_common_wire_constructions(body: str, expected: tuple[str, str]) -> None:
+    assert expected in {(d, s) for d, s, _ in _read(body)}, _read(body)

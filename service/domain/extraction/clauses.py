@@ -643,6 +643,18 @@ def _object(tok: Token, change: bool = False) -> Token | None:
     "withdrew from the plan", "pulled out of the deal" for a ``change`` verb)."""
     for c in tok.children:
         if c.dep_ in _OBJECTS:
+            if c.i in _ACTORS or c.ent_type_ == "GPE":
+                # "provide Papua New Guinea with 600 million dollars": the gift, not the recipient
+                given = next(
+                    (
+                        _prep_object(p)
+                        for p in tok.children
+                        if p.dep_ == "prep" and p.lower_ == "with" and _prep_object(p) is not None
+                    ),
+                    None,
+                )
+                if given is not None:
+                    return given
             return c
     if _is_passive(tok):
         subs = _children(tok, "nsubjpass")
@@ -1613,6 +1625,8 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
     mod, _soft = _modal_status(tok)
     if mod is _S.PROPOSED:
         status, hedged = _S.PROPOSED, True
+    elif mod is _S.AGREED and status is _S.IN_PROGRESS:
+        status = _S.AGREED  # "will begin talks next week": undertaken, not yet under way
     neutral = lemma in lex.talks_control
     for gov in _walk_up(tok):
         glemma = _lemma(gov)

@@ -762,9 +762,10 @@ def _clause_dyads(
         if clause.first_person:
             agents = list(speaker)
         elif words & _PRONOUNS:
-            if not _pronoun_is_government(parsed, min(agent_tokens), doc, owner):
+            sayer = _sayer_countries(parsed, min(agent_tokens), owner)
+            if not sayer and not _pronoun_is_government(parsed, min(agent_tokens), doc, owner):
                 return None
-            agents = [c for c in doc.prev_actor_countries]
+            agents = sayer or [c for c in doc.prev_actor_countries]
             if len(agents) >= 2:
                 collective = True
                 agents = []
@@ -972,6 +973,24 @@ def _pronoun_is_government(parsed: Doc, at: int, doc: _Doc, owner: dict[int, Men
         if words & _not_national() or not _government_head(parsed, span, owner):
             return False
     return bool(doc.prev_actor_countries)
+
+
+def _sayer_countries(parsed: Doc, at: int, owner: dict[int, Mention]) -> list[str]:
+    """The country of the one who reports, when pronoun ``at`` opens what they say: "China said
+    it would suspend ..." -> ["CN"]; ``[]`` otherwise."""
+    clause = parsed[at].head
+    if clause.dep_ != "ccomp" or clause.head.lemma_ not in _REPORTING_LEMMAS:
+        return []
+    subject = subject_of(clause.head)
+    if subject is None or subject.i > at:
+        return []
+    span = [t.i for t in subject.subtree]
+    if {parsed[i].lower_ for i in span} & _not_national() or not _government_head(
+        parsed, span, owner
+    ):
+        return []  # "Japan's Toyota said it would ...": not a government
+    countries, collective = _countries_of(span, owner)
+    return countries if len(countries) == 1 and not collective else []
 
 
 def _sorted_pair(a: str, b: str) -> tuple[str, str]:
