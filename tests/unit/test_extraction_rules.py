@@ -636,3 +636,21 @@ def test_a_month_still_ahead_is_news() -> None:
 )
 def test_common_wire_constructions(body: str, expected: tuple[str, str]) -> None:
     assert expected in {(d, s) for d, s, _ in _read(body)}, _read(body)
+
+
+def test_a_measure_toward_listed_countries_is_one_per_country() -> None:
+    got = {(d, s) for d, s, _ in _read("China imposed sanctions on Japan and South Korea.")}
+    assert got == {("CN-JP", "in_progress"), ("CN-KR", "in_progress")}
+
+
+def test_a_decision_reversed_reverses_the_deed() -> None:
+    got = _read("Tanzania reversed its decision to ban maize imports from Malawi.")
+    assert [(d, s) for d, s, _ in got] == [("MW-TZ", "reversed")]
+
+
+def test_an_object_controlled_infinitive_has_the_object_as_agent() -> None:
+    got = [
+        (o.dyad, o.parties)
+        for o in commitments("The pact commits Britain to supply 12 patrol boats to Ghana.")
+    ]
+    assert got == [("GB-GH", ["GB"])]

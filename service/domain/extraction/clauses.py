@@ -401,6 +401,10 @@ def _subject(tok: Token) -> Token | None:
         subs = [c for c in cur.children if c.dep_ in ("nsubj", "nsubjpass", "csubj")]
         if subs:
             return subs[0]
+        if cur.dep_ == "xcomp" and _lemma(cur.head) in _OBJECT_CONTROL:
+            objs = [c for c in cur.head.children if c.dep_ == "dobj" and c.i < cur.i]
+            if objs:
+                return objs[0]  # "the pact commits Britain to supply boats": Britain supplies
         if cur.dep_ in ("conj", "xcomp", "advcl", "pcomp", "acomp") and cur.head is not cur:
             cur = cur.head
             continue
@@ -947,6 +951,11 @@ def _in_talks_clause(tok: Token) -> Clause | None:
     )
 
 
+_OBJECT_CONTROL = frozenset(
+    {"commit", "oblige", "obligate", "require", "bind", "allow", "permit", "authorise", "authorize"}
+)
+"""Verbs whose object does what their infinitive says ("commits Britain to supply")."""
+
 _QUESTION_WORDS = frozenset({"how", "whether", "why", "what"})
 
 
@@ -1239,6 +1248,8 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         return None  # "no understanding on how much of the tank would be built"
     if lemma in ("return", "go") and (envoy := _returning_envoy(tok)) is not None:
         return envoy
+    if lemma in ("end", "reverse") and tok.dep_ == "advcl" and tok.tag_ == "VBG":
+        return None  # "..., reversing part of a closure": restates the main clause
     if lemma == "set" and _has_particle(tok, "aside"):
         own = {"plover": "AID", "past": "agreed"}  # "set aside a grant of 1.2 billion yuan"
     elif lemma == "roll" and _has_particle(tok, "out"):
@@ -1762,6 +1773,20 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         ]
         if not comp:
             return None
+        head_own = predicates().content.get(_lemma(tok.head)) if tok.dep_ == "dobj" else None
+        if (
+            head_own
+            and head_own.get("change")
+            and head_own.get("past")
+            in (
+                "reversed",
+                "paused",
+                "postponed",
+            )
+        ):
+            # "reversed its decision to ban imports", "postponed its plan to build": the deed
+            # takes the change's status
+            status = _S(head_own["past"])
         if entry.get("to_only") and (
             tok.lower_ not in lex.agreement_nouns
             or (tok.dep_ != "dobj" and tok.lower_ != "agreement")
@@ -1794,7 +1819,7 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
         hedged = False
         if tok.head.pos_ in ("VERB", "AUX") and _modal_status(tok.head)[0] is _S.PROPOSED:
             status, hedged = _S.PROPOSED, True  # "could reach a deal to reopen the crossing"
-        poss = [c for c in tok.children if c.dep_ == "poss"]
+        poss = [c for c in tok.children if c.dep_ == "poss" and c.pos_ != "PRON"]
         agent = tuple(t.i for t in poss[0].subtree) if poss else ()
         anchor = tok
         while anchor.dep_ == "conj" and anchor.head is not anchor:

@@ -810,6 +810,10 @@ def _clause_dyads(
             and not _bilateral().search(_clause_text(parsed, clause))
         ):
             return None  # one government acting with no other country in sight: domestic
+        listed = _coordinated_countries(parsed, partner_idx, owner, agents)
+        if len(listed) >= 2:
+            # "banned imports from Malawi and South Africa": one measure toward each
+            return [(_sorted_pair(agents[0], p), [agents[0]]) for p in listed]
         other = partners[0] if partners else _other_party(doc, agents[0], sentence_countries)
         if other is None or other == agents[0]:
             return None
@@ -973,6 +977,22 @@ def _pronoun_is_government(parsed: Doc, at: int, doc: _Doc, owner: dict[int, Men
         if words & _not_national() or not _government_head(parsed, span, owner):
             return False
     return bool(doc.prev_actor_countries)
+
+
+def _coordinated_countries(
+    parsed: Doc, partner_idx: list[int], owner: dict[int, Mention], agents: list[str]
+) -> list[str]:
+    """Countries named as coordinated partners ("on Japan and South Korea"), text order, or
+    ``[]`` when the partners are not one coordinated list."""
+    inside = set(partner_idx)
+    linked = {
+        t
+        for i in partner_idx
+        if parsed[i].dep_ == "conj" and parsed[i].head.i in inside
+        for t in (i, parsed[i].head.i)
+    }
+    countries, _ = _countries_of(linked, owner)
+    return [c for c in countries if c not in agents]
 
 
 def _sayer_countries(parsed: Doc, at: int, owner: dict[int, Mention]) -> list[str]:
