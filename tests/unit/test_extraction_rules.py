@@ -654,3 +654,12 @@ def test_an_object_controlled_infinitive_has_the_object_as_agent() -> None:
         for o in commitments("The pact commits Britain to supply 12 patrol boats to Ghana.")
     ]
     assert got == [("GB-GH", ["GB"])]
+
+
+def test_a_contract_with_a_foreign_firm_is_not_with_its_government() -> None:
+    assert _read("Ghana's government has cancelled a contract with a Chinese firm.") == []
+
+
+def test_an_approved_loan_is_a_commitment() -> None:
+    got = _read("Japan's cabinet approved a yen loan to the Philippines for the Manila subway.")
+    assert [(d, s) for d, s, _ in got] == [("JP-PH", "agreed")]

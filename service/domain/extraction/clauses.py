@@ -1675,9 +1675,12 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
         "mull",
     )
     if lemma in ("accept", "confirm", "endorse", "approve") and not (
-        measure or word in lex.agreement_nouns or _of_object(obj)
+        measure
+        or word in lex.agreement_nouns
+        or _of_object(obj)
+        or (lemma == "approve" and _object_words(obj) & lex.cooperative_objects)
     ):
-        return None
+        return None  # "approved a yen loan to Manila" names one; "accepted the result" none
     if lemma in ("discuss", "explore", "negotiate", "work") and word in lex.talks_nouns:
         return None
     if lemma == "discuss" and _tense(tok) in ("past", "perfect") and not _governed(tok):

@@ -753,6 +753,9 @@ def _clause_dyads(
         if i not in agent_tokens
         and (i not in owner or owner[i].kind != "city" or i in direct or only_one)
         and (i not in owner or owner[i].kind != "person")  # a bare surname names no partner
+        and not (
+            i in owner and owner[i].kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
+        )  # "a contract with a Chinese firm": a company, not its government
     ]
     partners, partner_collective = _countries_of(partner_idx, owner)
     direct_partners, _ = _countries_of([i for i in partner_idx if i in direct], owner)
@@ -924,6 +927,9 @@ def _scope_countries(parsed: Doc, clause: Clause, owner: dict[int, Mention]) -> 
     }
     if top.dep_ == "conj":
         skip |= {t.i for t in top.head.subtree} - {t.i for t in top.subtree}
+    skip |= {
+        i for i in owner if owner[i].kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
+    }  # "a contract with a Chinese firm"
     found, _ = _countries_of([t.i for t in top.subtree if t.i not in skip], owner)
     return found
 
@@ -977,6 +983,33 @@ def _pronoun_is_government(parsed: Doc, at: int, doc: _Doc, owner: dict[int, Men
         if words & _not_national() or not _government_head(parsed, span, owner):
             return False
     return bool(doc.prev_actor_countries)
+
+
+_BUSINESSES = frozenset(
+    {
+        "company",
+        "firm",
+        "group",
+        "consortium",
+        "corporation",
+        "conglomerate",
+        "contractor",
+        "exporter",
+        "importer",
+        "producer",
+        "investor",
+        "developer",
+        "bank",
+        "carrier",
+        "airline",
+        "manufacturer",
+        "automaker",
+        "supplier",
+        "buyer",
+        "trader",
+    }
+)
+"""Heads whose national adjective names a business, not a government ("a Chinese firm")."""
 
 
 def _coordinated_countries(
@@ -1421,8 +1454,18 @@ def _syntactic(
     if not found or _speaker_outside_government(parsed):
         return []
     sentence_countries: list[str] = []
+    business = {
+        id(owner[i])
+        for i in owner
+        if owner[i].kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
+    }  # "a Chinese firm" puts no government in the sentence
     for m in local:
-        if m.country and m.kind not in ("city", "person") and m.country not in sentence_countries:
+        if (
+            m.country
+            and m.kind not in ("city", "person")
+            and id(m) not in business
+            and m.country not in sentence_countries
+        ):
             sentence_countries.append(m.country)
     out: list[_Draft] = []
     for clause in found:
