@@ -663,3 +663,19 @@ def test_a_contract_with_a_foreign_firm_is_not_with_its_government() -> None:
 def test_an_approved_loan_is_a_commitment() -> None:
     got = _read("Japan's cabinet approved a yen loan to the Philippines for the Manila subway.")
     assert [(d, s) for d, s, _ in got] == [("JP-PH", "agreed")]
+
+
+def test_we_in_a_ministrys_own_briefing_is_its_government() -> None:
+    event = OfficialStatement(
+        event_id="t-brief",
+        published_at=datetime(2026, 2, 8, tzinfo=UTC),
+        source=Source(name="Ministry of Foreign Affairs", kind=SourceKind.GOVERNMENT),
+        issuer="Ministry of Foreign Affairs",
+        issuer_country="JP",
+        body=(
+            "Reporters asked about Seoul. Beijing announced a review of its seafood rules.\n\n"
+            "MINISTER: We will sign an agreement on driving licences with Korea next month."
+        ),
+    )
+    got = [(o.dyad, o.parties) for o in extract(event) if isinstance(o, CommitmentObservation)]
+    assert ("JP-KR", ["JP"]) in got, got

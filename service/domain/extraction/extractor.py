@@ -40,7 +40,7 @@ from typing import Any
 from spacy.tokens import Doc, Token
 
 from schemas.common import CommitmentStatus, Direction, Due, Topic, make_dyad
-from schemas.events import NewsArticle, OfficialStatement
+from schemas.events import NewsArticle, OfficialStatement, StatementKind
 from schemas.observations import (
     Attribution,
     CommitmentKind,
@@ -472,6 +472,12 @@ def extract(
     drafts: list[_Draft] = []
     carried: tuple[int, Attribution] | None = None
     speaker: list[str] = []
+    issuer = (
+        [event.issuer_country]
+        if isinstance(event, OfficialStatement)
+        and event.statement_kind is not StatementKind.JOINT_STATEMENT
+        else []
+    )
     for sent, local, prep in zip(sentences, locals_, prepared, strict=True):
         speakers = [(m.start - sent.start, m.end - sent.start, m.kind) for m in local]
         attr = attribution(sent.text, speakers)
@@ -488,6 +494,8 @@ def extract(
         ]
         if said and _REPORTING.search(sent.text):
             speaker = said[:1]
+        elif issuer:
+            speaker = issuer  # a ministry's own release or briefing: "we" is its government
         elif not speaker:
             speaker = doc.first_official[:1]
         text = sent.text
