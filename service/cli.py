@@ -1073,11 +1073,12 @@ def worker(
     """Start a Faust worker (extractor + projector agents, HTTP views)."""
     from aiokafka.errors import KafkaError
 
+    from service.bootstrap import create_app
     from service.runtime.kafka_cli import run_worker
 
     settings = _settings(None, bootstrap=bootstrap, web_port=web_port)
     try:
-        run_worker(settings, loglevel=loglevel)
+        run_worker(settings, create_app, loglevel=loglevel)
     except KafkaError as exc:
         _fail(f"cannot start a worker on {settings.bootstrap}: {describe_error(exc, settings)}", 1)
 

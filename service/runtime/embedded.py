@@ -31,11 +31,11 @@ from schemas.common import AlertKind
 from schemas.events import NewsArticle, OfficialStatement
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from schemas.state import RelationshipState
-from service.api.metrics import Metrics, reason_label
 from service.domain.extraction import extract
 from service.domain.projection import DyadProjection, refold
 from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.inputs import Rejected
+from service.runtime.metrics import Metrics, reason_label
 
 InboundEvent = NewsArticle | OfficialStatement
 Observation = CommitmentObservation | EngagementObservation

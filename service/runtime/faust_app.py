@@ -1,8 +1,9 @@
-"""The Faust app of the Kafka runtime: two thin agents, three tables, a live clock, HTTP views.
+"""The Faust app of the Kafka runtime: two thin agents, three tables, a live clock.
 
-Built by one function, :func:`create_app`, from :class:`Settings` (nothing here reads the
-environment). Every topic carries raw bytes; :mod:`schemas.codec` decodes them inside a try block,
-so bad input becomes a dead letter on ``bilateral.deadletter`` instead of a crashed agent.
+Built by :func:`build_app` from :class:`Settings` (nothing here reads the environment);
+:func:`service.bootstrap.bootstrap` calls it and adds the HTTP views and the recovery watchdog.
+Every topic carries raw bytes; :mod:`schemas.codec` decodes them inside a try block, so bad input
+becomes a dead letter on ``bilateral.deadletter`` instead of a crashed agent.
 
 Agents (the semantics are those of the embedded runtime, :mod:`service.runtime.embedded`):
 
@@ -90,7 +91,6 @@ from faust.types import EventT, StreamT, TableT, TopicT
 from schemas.alerts import Alert
 from schemas.codec import DecodeError, decode_event, decode_observation, encode
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
-from service.api.metrics import Metrics, reason_label
 from service.config import Settings
 from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.faust_consumer import SafeConsumer
@@ -103,14 +103,14 @@ from service.runtime.kafka_io import (
     dead_letter_for,
     ssl_context,
 )
-from service.runtime.watchdog import RecoveryWatchdog
+from service.runtime.metrics import Metrics, reason_label
 
 __all__ = [
     "Monitor",
     "SafeRecovery",
     "SafeTableManager",
     "StateTooLarge",
-    "create_app",
+    "build_app",
     "live_tick_at",
 ]
 
@@ -256,7 +256,7 @@ def live_tick_at(
 
 @dataclass
 class Monitor:
-    """What :func:`create_app` built: the app, its topics and tables (views use it)."""
+    """What :func:`build_app` built: the app, its topics and tables (views use it)."""
 
     settings: Settings
     app: faust.App
@@ -381,6 +381,10 @@ class Monitor:
         self.observation_log[_segment_key(dyad, count - 1)] = json.dumps(last).encode("utf-8")
         self.observation_log[dyad.encode("utf-8")] = json.dumps({"segments": count}).encode()
         return True
+
+    def dyads_on(self, partition: int) -> list[str]:
+        """The dyads living on observations ``partition`` (table ``partitions``; sorted)."""
+        return sorted(self._partition(partition)["dyads"])
 
     def _partition(self, partition: int) -> dict[str, Any]:
         raw = self.partitions.get(f"p{partition}".encode())
@@ -706,17 +710,18 @@ def _event_id_of(raw: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
-    """Build the Faust app: topics, tables, agents, the live clock timer, the HTTP views and,
-    with ``settings.alertmanager_url``, the task that keeps that Alertmanager current.
+def build_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
+    """Build the Faust app: topics, tables, agents, the live clock timer and, with
+    ``settings.alertmanager_url``, the task that keeps that Alertmanager current.
+
+    No HTTP views and no recovery watchdog: :func:`service.bootstrap.bootstrap` adds those (it
+    is what entry points and tests call).
 
     ``settings`` gives the broker, topic prefix, partition count, app id (the consumer group and
     the prefix of the changelog topics), store, web host/port and security options. ``datadir``
     is Faust's local data directory (default ``<data_dir>/faust-<web_port>``, so several workers
     on one host keep apart). The :class:`Monitor` is at ``app.bilateral``.
     """
-    from service.api.views import register_views
-
     port = settings.web_port
     datadir = datadir or str(settings.data_dir / f"faust-{port}")
     Path(datadir).parent.mkdir(parents=True, exist_ok=True)
@@ -797,13 +802,4 @@ def create_app(settings: Settings, *, datadir: str | None = None) -> faust.App:
             await keep_alertmanager_current(settings, alertmanager_url)
 
     keep_queued_messages_on_resume(app)
-    ops = register_views(app, monitor)
-    # A dependency of the app, not an app.service: those start only after the first recovery.
-    app.add_dependency(
-        RecoveryWatchdog(
-            monitor,
-            stall_seconds=settings.recovery_stall_seconds,
-            broker_ok=ops.broker_reachable,
-        )
-    )
     return app

@@ -13,7 +13,7 @@ from service.runtime.kafka_io import TABLES
 
 
 def _app(tmp_path: Path) -> Any:
-    from service.runtime.faust_app import create_app
+    from service.bootstrap import create_app
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6399))
     app.loop = asyncio.get_running_loop()
@@ -126,7 +126,8 @@ async def test_a_projection_too_large_for_the_changelog_is_refused(tmp_path: Pat
 
     import pytest
 
-    from service.runtime.faust_app import StateTooLarge, create_app
+    from service.bootstrap import create_app
+    from service.runtime.faust_app import StateTooLarge
 
     app = create_app(
         Settings(data_dir=tmp_path, store="memory://", web_port=6397, changelog_max_bytes=2**20)

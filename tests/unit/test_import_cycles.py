@@ -14,8 +14,6 @@ import ast
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import pytest
-
 import service
 
 ROOT = Path(service.__file__).resolve().parent
@@ -151,15 +149,11 @@ def _show(cycles: list[list[str]]) -> str:
     return "\n".join(" -> ".join(c) for c in cycles)
 
 
-# The wiring still has cycles (faust_app -> api.views -> faust_app.Monitor); these two marks go
-# once bootstrap() wires the service one way.
-@pytest.mark.xfail(strict=True, reason="runtime and api still import each other")
 def test_no_module_cycles() -> None:
     cycles = find_cycles(import_graph(ROOT, PACKAGE))
     assert not cycles, f"import cycles under service/:\n{_show(cycles)}"
 
 
-@pytest.mark.xfail(strict=True, reason="runtime and api still import each other")
 def test_no_room_cycles() -> None:
     cycles = find_cycles(room_graph(import_graph(ROOT, PACKAGE), PACKAGE))
     assert not cycles, f"rooms of service/ import each other:\n{_show(cycles)}"
