@@ -425,6 +425,20 @@ class EmbeddedRuntime:
             log = [o for o in log if o.event_time <= until]
         return log
 
+    def load(self, dyad: str) -> DyadProjection | None:
+        """The stored projection of ``dyad``, or None if unknown (``ProjectionStore.load``)."""
+        return self._load(dyad) if dyad in self._dyads() else None
+
+    def save(self, proj: DyadProjection) -> None:
+        """Store ``proj`` under its dyad in one transaction (``ProjectionStore.save``)."""
+        with self.writing(), self._tx():
+            self._store(proj)
+        self._cache[proj.dyad] = proj
+
+    def log_of(self, dyad: str) -> list[Observation]:
+        """The observations of ``dyad`` in log order (``ProjectionStore.log_of``)."""
+        return self._log(dyad)
+
     def dyads(self) -> list[str]:
         """Every dyad with a projection, sorted."""
         return self._dyads()

@@ -253,7 +253,7 @@ async def test_safe_recovery_seeks_a_partition_without_offset_to_its_start(
     from faust.types import TP
 
     from service.bootstrap import create_app
-    from service.runtime.faust_app import SafeRecovery
+    from service.runtime.faust_patches import SafeRecovery
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6396))
     recovery = app.tables.recovery
