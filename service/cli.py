@@ -35,12 +35,24 @@ from rich.table import Table
 
 from schemas.alerts import Alert, DeadLetter
 from schemas.common import AlertKind, UtcDatetime
-from schemas.events import NewsArticle, OfficialStatement, SourceKind
+from schemas.events import SourceKind
 from schemas.state import Commitment, RelationshipState
 from service.config import Settings
 from service.domain.attention import attention_key, relationship_summary
+from service.runtime.commands import (
+    AlertQuery,
+    CommandError,
+    CommandRuntime,
+    LetterRow,
+    RedriveNote,
+    ReplayReport,
+)
+from service.runtime.commands import Progress as ProgressReport
 from service.runtime.embedded import EmbeddedRuntime, IngestResult
+from service.runtime.embedded_commands import EmbeddedCommands, open_store
+from service.runtime.errors import describe_error
 from service.runtime.inputs import InputError, Rejected, TextOptions, read_inputs
+from service.runtime.kafka_commands import KafkaCommands
 
 app = typer.Typer(
     name="bilateral-monitor",
@@ -175,21 +187,36 @@ def _alert_kind(value: str) -> AlertKind:
 def _open(settings: Settings, *, read: bool = False) -> EmbeddedRuntime:
     """The embedded store of ``settings.data_dir``; exits 1 if it cannot be opened. A ``read``
     never creates a store: on a folder without one it exits 2 saying how to make one."""
-    if read and not EmbeddedRuntime.exists(settings.data_dir):
-        _fail(
-            f"no store in {settings.data_dir} (nothing was ingested there): ingest events "
-            f"first (`bilateral-monitor ingest PATH --data-dir {settings.data_dir}`), or point "
-            "--data-dir or BILATERAL_MONITOR_DATA_DIR at an existing store"
-        )
+    with _reported():
+        return open_store(settings, read=read, on_wait=_waiting(settings))
+
+
+def _waiting(settings: Settings) -> Callable[[], None]:
+    """Says on stderr that a write waits for another process holding the store."""
+    return lambda: err.print(
+        f"waiting for another process writing to {settings.data_dir} ...", highlight=False
+    )
+
+
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """Turns a runtime's CommandError into its message on stderr and its exit code."""
     try:
-        return EmbeddedRuntime(
-            settings.data_dir,
-            on_wait=lambda: err.print(
-                f"waiting for another process writing to {settings.data_dir} ...", highlight=False
-            ),
-        )
-    except Exception as exc:  # sqlite3.Error, OSError
-        _fail(f"cannot open the store in {settings.data_dir}: {exc}", 1)
+        yield
+    except CommandError as exc:
+        _fail(exc.message, exc.code)
+
+
+def _embedded(settings: Settings) -> EmbeddedCommands:
+    return EmbeddedCommands(settings, on_wait=_waiting(settings))
+
+
+def _command_runtime(data_dir: Path | None, bootstrap: str | None) -> CommandRuntime:
+    """The runtime a command reads: Kafka at ``bootstrap`` when given, else the embedded store
+    (``data_dir``). Settings are validated here (exit 2 naming what to fix)."""
+    if bootstrap:
+        return KafkaCommands(_settings(data_dir, bootstrap=bootstrap))
+    return _embedded(_settings(data_dir))
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -405,33 +432,29 @@ def state(
     if dyad is None:
         if url or commitment:
             _fail("--url and --commitment need a DYAD (e.g. `state CA-IN --url ...`)")
-        _list_relationships(_settings(data_dir), when, json_out)
+        with _reported():
+            states = _embedded(_settings(data_dir)).relationships(when)
+        render_relationships(states, json_out)
         return
     dyad = _dyad(dyad)
-    if url:
-        from service.runtime.kafka_cli import fetch_state
+    runtime = KafkaCommands(None, url) if url else _embedded(_settings(data_dir))
+    with _reported():
+        found = runtime.state(dyad, when)
+    render_state_or_commitment(found, commitment, json_out)
 
-        url = url if "://" in url else f"http://{url}"
-        try:
-            result = fetch_state(url, dyad, when)
-        except LookupError:
-            _fail(f"no relationship {dyad} at {url}")
-        except ValueError as exc:
-            _fail(str(exc))
-        except ConnectionError as exc:
-            _fail(f"cannot reach {url}: {exc}", 1)
-    else:
-        with _open(_settings(data_dir), read=True) as runtime:
-            found = runtime.state(dyad, when)
-            known = runtime.dyads()
-        if found is None:
-            _fail(f"no relationship {dyad} in the store; known: {', '.join(known) or 'none'}")
-        result = found
+
+def render_state_or_commitment(
+    result: RelationshipState, commitment: str | None, json_out: bool
+) -> None:
+    """``state DYAD``: the relationship (JSON, or tables with the commitments that need
+    attention first), or with ``commitment`` (an id or unique prefix) that one commitment."""
     if commitment is not None:
         matches = [c for c in result.commitments if c.id.startswith(commitment)]
         if len(matches) != 1:
             known = ", ".join(c.id for c in result.commitments) or "none"
-            _fail(f"{len(matches)} commitments of {dyad} match {commitment!r}; known: {known}")
+            _fail(
+                f"{len(matches)} commitments of {result.dyad} match {commitment!r}; known: {known}"
+            )
         render_commitment(matches[0], json_out)
         return
     result = result.model_copy(
@@ -443,11 +466,9 @@ def state(
         render_state(result)
 
 
-def _list_relationships(settings: Settings, when: datetime | None, json_out: bool) -> None:
+def render_relationships(states: list[RelationshipState], json_out: bool) -> None:
     """``state`` without a dyad: one summary per relationship, latest activity first."""
-    with _open(settings, read=True) as runtime:
-        states = [runtime.state(d, when) for d in runtime.dyads()]
-    rows = [relationship_summary(s) for s in states if s is not None]
+    rows = [relationship_summary(s) for s in states]
     epoch = datetime.min.replace(tzinfo=UTC)
     rows.sort(key=lambda r: r["dyad"])
     rows.sort(key=lambda r: r["last_event_time"] or epoch, reverse=True)
@@ -504,51 +525,27 @@ def alerts(
     json_out: JsonFlag = False,
 ) -> None:
     """List alerts (embedded store), or read/follow the Kafka alert stream with --bootstrap."""
-    dyad = _dyad(dyad) if dyad is not None else None
-    kind = _alert_kind(kind_name) if kind_name is not None else None
+    query = AlertQuery(
+        dyad=_dyad(dyad) if dyad is not None else None,
+        kind=_alert_kind(kind_name) if kind_name is not None else None,
+        follow=follow,
+        from_beginning=from_beginning,
+        group=group,
+    )
     if follow and not bootstrap:
         bootstrap = _settings(data_dir).bootstrap  # --follow reads Kafka: the configured broker
     if group is not None and (not group.strip() or not bootstrap):
         _fail("--group needs a name and Kafka (--bootstrap HOST:PORT or --follow)")
-    if bootstrap:
-        from service.runtime.kafka_cli import read_alerts
+    runtime = _command_runtime(data_dir, bootstrap)
+    with _reported():
+        runtime.alerts(query, lambda found: render_alert_batch(found, json_out))
 
-        settings = _settings(data_dir, bootstrap=bootstrap)
 
-        async def consume() -> None:
-            # SIGTERM stops like Ctrl-C: the subscriber commits what was printed and leaves
-            # its group (read_alerts' finally), then the command exits 0
-            this = asyncio.current_task()
-            assert this is not None
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, this.cancel)
-            with contextlib.suppress(asyncio.CancelledError):
-                async for alert in read_alerts(
-                    settings,
-                    follow=follow,
-                    from_beginning=from_beginning or not follow,
-                    dyad=dyad,
-                    kind=kind.value if kind else None,
-                    group_id=group,
-                ):
-                    if json_out:
-                        print(alert.model_dump_json(), flush=True)
-                    else:
-                        render_alerts([alert])
-
-        try:
-            with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(consume())
-        except Exception as exc:
-            _fail(
-                f"reading alerts from {settings.bootstrap} failed: {describe_error(exc, settings)}",
-                1,
-            )
-        return
-    with _open(_settings(data_dir), read=True) as runtime:
-        found = runtime.alerts(dyad, kind)
+def render_alert_batch(found: list[Alert], json_out: bool) -> None:
+    """Alerts as JSON lines (flushed: ``--follow`` prints as they come) or as one table."""
     if json_out:
         for alert in found:
-            print(alert.model_dump_json())
+            print(alert.model_dump_json(), flush=True)
     else:
         render_alerts(found)
 
@@ -569,27 +566,6 @@ _DeadBootstrap = Annotated[
 ]
 
 
-def _kafka_letters(bootstrap: str) -> tuple[Settings, list]:
-    from service.runtime.kafka_deadletters import read_dead_letters
-
-    settings = _settings(None, bootstrap=bootstrap)
-    try:
-        return settings, asyncio.run(read_dead_letters(settings))
-    except Exception as exc:
-        _fail(f"reading dead letters from {bootstrap} failed: {describe_error(exc, settings)}", 1)
-
-
-def _kafka_letter(letters: list, ident: str):  # -> KafkaDeadLetter
-    from service.runtime.kafka_deadletters import find_dead_letter
-
-    found = find_dead_letter(letters, ident)
-    if found is None:
-        _fail(
-            f"no dead letter {ident!r} (give its id, a unique prefix of 4+ characters or P@OFFSET)"
-        )
-    return found
-
-
 @deadletter_app.callback(invoke_without_command=True)
 def deadletters(
     ctx: typer.Context,
@@ -602,48 +578,30 @@ def deadletters(
         # Options given before the subcommand (`deadletters --bootstrap H show ID`) apply to it.
         ctx.obj = {"data_dir": data_dir, "json_out": json_out, "bootstrap": bootstrap}
         return
-    if bootstrap:
-        _, found = _kafka_letters(bootstrap)
-        if json_out:
-            for item in found:
-                print(item.letter.model_dump_json())
-            return
-        table = Table(title=f"{len(found)} dead letters on Kafka", expand=False)
-        for col in ("id", "at", "where", "event", "reason"):
-            table.add_column(col, overflow="fold")
-        for item in found:
-            letter = item.letter
-            table.add_row(
-                letter.dead_letter_id,
-                item.ref,
-                _where(letter),
-                letter.event_id or "-",
-                letter.reason,
-            )
-        out.print(table)
-        return
-    with _open(_settings(data_dir), read=True) as runtime:
-        letters = runtime.dead_letters()
+    runtime = _command_runtime(data_dir, bootstrap)
+    with _reported():
+        rows = runtime.dead_letters()
+    render_dead_letters(rows, runtime.on_kafka, json_out)
+
+
+def render_dead_letters(rows: list[LetterRow], on_kafka: bool, json_out: bool) -> None:
+    """Dead letters as JSON lines or a table (on Kafka with each one's ``P@OFFSET``)."""
     if json_out:
-        for letter in letters:
-            print(letter.model_dump_json())
+        for row in rows:
+            print(row.letter.model_dump_json())
         return
-    table = Table(title=f"{len(letters)} dead letters", expand=False)
-    for col in ("id", "where", "event", "reason"):
+    where = " on Kafka" if on_kafka else ""
+    table = Table(title=f"{len(rows)} dead letters{where}", expand=False)
+    columns = ("id", "at") if on_kafka else ("id",)
+    for col in (*columns, "where", "event", "reason"):
         table.add_column(col, overflow="fold")
-    for letter in letters:
-        table.add_row(letter.dead_letter_id, _where(letter), letter.event_id or "-", letter.reason)
-    out.print(table)
-
-
-def _letter(runtime: EmbeddedRuntime, letter_id: str) -> DeadLetter:
-    letter = runtime.dead_letter_by_id(letter_id)
-    if letter is None:
-        _fail(
-            f"no dead letter {letter_id!r} in the local store (give its id or a unique prefix "
-            f"of 4+ characters; for one on Kafka add --bootstrap HOST:PORT)"
+    for row in rows:
+        letter = row.letter
+        ref = (row.ref or "",) if on_kafka else ()
+        table.add_row(
+            letter.dead_letter_id, *ref, _where(letter), letter.event_id or "-", letter.reason
         )
-    return letter
+    out.print(table)
 
 
 @deadletter_app.command("show")
@@ -656,16 +614,16 @@ def deadletter_show(
 ) -> None:
     """Show one dead letter whole: reason, where it came from, the original, redrive attempts."""
     parent = ctx.obj or {}
-    bootstrap = bootstrap or parent.get("bootstrap")
-    data_dir = data_dir or parent.get("data_dir")
-    json_out = json_out or bool(parent.get("json_out"))
-    if bootstrap:
-        item = _kafka_letter(_kafka_letters(bootstrap)[1], letter_id)
-        letter, attempts = item.letter, []
-    else:
-        with _open(_settings(data_dir), read=True) as runtime:
-            letter = _letter(runtime, letter_id)
-            attempts = runtime.redrives(letter.dead_letter_id)
+    runtime = _command_runtime(
+        data_dir or parent.get("data_dir"), bootstrap or parent.get("bootstrap")
+    )
+    with _reported():
+        letter, attempts = runtime.dead_letter(letter_id)
+    render_dead_letter(letter, attempts, json_out or bool(parent.get("json_out")))
+
+
+def render_dead_letter(letter: DeadLetter, attempts: list[dict[str, str]], json_out: bool) -> None:
+    """One dead letter whole (JSON with its ``redrives``, or text)."""
     if json_out:
         print(json.dumps({**letter.model_dump(mode="json"), "redrives": attempts}))
         return
@@ -698,103 +656,22 @@ def deadletter_redrive(
     if fixed is not None and len(letter_ids) != 1:
         _fail("--with takes one dead letter id")
     parent = ctx.obj or {}
-    bootstrap = bootstrap or parent.get("bootstrap")
-    data_dir = data_dir or parent.get("data_dir")
-    if bootstrap:
-        _redrive_kafka(bootstrap, letter_ids, fixed)
-        return
-    settings = _settings(data_dir)
-    failed = 0
-    with _open(settings, read=True) as runtime:
-        for letter_id in letter_ids:
-            letter = _letter(runtime, letter_id)
-            event = _redrive_event(letter, _redrive_bytes(letter, fixed), fixed, settings)
-            if event is None:
-                failed += 1
-                continue
-            result = runtime.redrive(letter, event)
-            if result.rejected:
-                failed += 1
-                err.print(
-                    f"[red]rejected again[/] {letter.dead_letter_id}: {result.rejected[0].reason}",
-                    highlight=False,
-                )
-                continue
-            state = "ingested" if result.accepted else "duplicate (already in the log)"
-            err.print(
-                f"redriven {letter.dead_letter_id} as {event.event_id}: {state}, "
-                f"{len(result.alerts)} alerts",
-                highlight=False,
-            )
+    runtime = _command_runtime(
+        data_dir or parent.get("data_dir"), bootstrap or parent.get("bootstrap")
+    )
+    with _reported():
+        failed = runtime.redrive(letter_ids, fixed, render_redrive_note)
     if failed:
         raise typer.Exit(2)
 
 
-def _redrive_bytes(letter: DeadLetter, fixed: Path | None) -> bytes:
-    """What to send again: the ``--with`` file, else the original bytes of the dead letter."""
-    import base64
-
-    if fixed is not None:
-        try:
-            return fixed.read_bytes()
-        except OSError as exc:
-            _fail(f"--with {fixed}: cannot read ({exc.strerror})")
-    if letter.original is not None:
-        return letter.original.encode("utf-8")
-    return base64.b64decode(letter.original_b64 or "")
-
-
-def _redrive_event(
-    letter: DeadLetter, raw: bytes, fixed: Path | None, settings: Settings
-) -> NewsArticle | OfficialStatement | None:
-    """``raw`` validated as an event, or None after saying why it is still invalid."""
-    from schemas.codec import DecodeError, decode_event
-
-    try:
-        return decode_event(raw, max_body_chars=settings.max_body_chars)
-    except DecodeError as exc:
-        hint = "" if fixed else "; fix it and pass --with FIXED.json"
-        err.print(
-            f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}", highlight=False
-        )
-        return None
-
-
-def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) -> None:
-    from schemas.codec import DecodeError
-    from service.runtime.kafka_deadletters import redrive_event, redrive_observation
-    from service.runtime.kafka_io import OBSERVATIONS
-
-    settings, found = _kafka_letters(bootstrap)
-    chosen = [_kafka_letter(found, ident).letter for ident in letter_ids]
-    failed = 0
-    for letter in chosen:
-        raw = _redrive_bytes(letter, fixed)
-        if letter.topic == settings.topic(OBSERVATIONS):
-            # An observation a projector failed on: it goes back where it was read from.
-            try:
-                where = asyncio.run(redrive_observation(settings, raw, letter.key))
-            except DecodeError as exc:
-                failed += 1
-                err.print(f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}")
-                continue
-            err.print(f"redriven {letter.dead_letter_id} to {where[0]}[{where[1]}]@{where[2]}")
-            continue
-        event = _redrive_event(letter, raw, fixed, settings)
-        if event is None:
-            failed += 1
-            continue
-        try:
-            topic, partition, offset = asyncio.run(redrive_event(settings, event))
-        except Exception as exc:
-            _fail(f"sending {event.event_id} to {bootstrap} failed: {exc}", 1)
-        err.print(
-            f"redriven {letter.dead_letter_id} as {event.event_id} to "
-            f"{topic}[{partition}]@{offset} (the dead letter stays on its topic)",
-            highlight=False,
-        )
-    if failed:
-        raise typer.Exit(2)
+def render_redrive_note(note: RedriveNote) -> None:
+    """One line on stderr about a dead letter sent back (or not)."""
+    if note.outcome == "redriven":
+        line = f"redriven {note.letter_id} {note.text}"
+    else:
+        line = f"[red]{note.outcome}[/] {note.letter_id}: {note.text}"
+    err.print(line, highlight=note.highlight)
 
 
 def _where(letter: DeadLetter) -> str:
@@ -898,25 +775,38 @@ def replay(
     bilateral.news and bilateral.statements from offset 0 into a fresh store (live workers are
     untouched) and, with --url, checks the rebuilt state against the worker's, dyad by dyad.
     """
-    if bootstrap:
-        _replay_kafka(_settings(data_dir, bootstrap=bootstrap), url, into, json_out)
-        return
-    if url or into:
+    if not bootstrap and (url or into):
         _fail("--url and --into go with --bootstrap")
-    with _open(_settings(data_dir), read=True) as runtime:
-        total = runtime.counts()["events"]
-        with _progress(json_out) as bar:
-            task = bar.add_task("replaying events", total=total)
-            report = runtime.replay(lambda n, _: bar.update(task, completed=n))
+    runtime = _command_runtime(data_dir, bootstrap)
+    with _progress(json_out) as bar, _reported():
+        report = runtime.replay(_progress_of(bar), into=into, url=url)
+    render_replay(report, json_out)
+    if report.matches and not all(report.matches.values()):
+        raise typer.Exit(1)
+
+
+def render_replay(report: ReplayReport, json_out: bool) -> None:
+    """What ``replay`` found: JSON, or a sentence (on Kafka, one more line per dyad compared)."""
+    body = report.body
     if json_out:
-        print(json.dumps(report))
-    else:
-        same = report["checksum_before"] == report["checksum_after"]
+        print(json.dumps(body))
+    elif not report.on_kafka:
+        same = body["checksum_before"] == body["checksum_after"]
         out.print(
-            f"replayed {report['events']} events: state checksum {report['checksum_after'][:16]} "
-            f"({'identical to' if same else 'DIFFERENT from'} before), {report['alerts']} alerts, "
-            f"alert ids {'identical' if report['alert_ids_equal'] else 'DIFFERENT'}"
+            f"replayed {body['events']} events: state checksum {body['checksum_after'][:16]} "
+            f"({'identical to' if same else 'DIFFERENT from'} before), {body['alerts']} alerts, "
+            f"alert ids {'identical' if body['alert_ids_equal'] else 'DIFFERENT'}"
         )
+    else:
+        out.print(
+            f"rebuilt from {body['messages']} messages: {body['events']} events, "
+            f"{body['undecodable']} undecodable, {body['duplicates']} duplicates; "
+            f"state checksum {body['checksum'][:16]}"
+        )
+        for dyad, ok in report.matches.items():
+            out.print(
+                f"  {dyad}: {'matches' if ok else 'DIFFERS from'} the live state at {report.url}"
+            )
 
 
 def _progress(quiet: bool) -> Progress:
@@ -931,47 +821,21 @@ def _progress(quiet: bool) -> Progress:
     )
 
 
-def _replay_kafka(settings: Settings, url: str | None, into: Path | None, json_out: bool) -> None:
-    from service.runtime.kafka_replay import compare_live, rebuild
+def _progress_of(bar: Progress) -> ProgressReport:
+    """A runtime's ``progress(description, total)`` drawing on ``bar``."""
 
-    with _progress(json_out) as bar:
-        task = bar.add_task("reading inbound topics", total=None)
-        try:
-            report = asyncio.run(
-                rebuild(settings, into, lambda n, total: bar.update(task, completed=n, total=total))
-            )
-        except ValueError as exc:
-            _fail(str(exc))
-        except Exception as exc:
-            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc, settings)}", 1)
-    same: dict[str, bool] = {}
-    if url:
-        try:
-            same = compare_live(report, url)
-        except ConnectionError as exc:
-            _fail(f"cannot reach {url}: {exc}", 1)
-    body = {
-        "messages": report.messages,
-        "events": report.events,
-        "undecodable": report.undecodable,
-        "duplicates": report.duplicates,
-        "alerts": report.alerts,
-        "checksum": report.checksum,
-        "dyads": report.dyads,
-        "matches_live": same or None,
-    }
-    if json_out:
-        print(json.dumps(body))
-    else:
-        out.print(
-            f"rebuilt from {report.messages} messages: {report.events} events, "
-            f"{report.undecodable} undecodable, {report.duplicates} duplicates; "
-            f"state checksum {report.checksum[:16]}"
-        )
-        for dyad, ok in same.items():
-            out.print(f"  {dyad}: {'matches' if ok else 'DIFFERS from'} the live state at {url}")
-    if same and not all(same.values()):
-        raise typer.Exit(1)
+    def start(description: str, total: int | None) -> Callable[[int, int | None], None]:
+        task = bar.add_task(description, total=total)
+
+        def update(done: int, total: int | None) -> None:
+            if total is None:
+                bar.update(task, completed=done)
+            else:
+                bar.update(task, completed=done, total=total)
+
+        return update
+
+    return start
 
 
 @app.command()
@@ -1138,24 +1002,3 @@ def _quiet_exit() -> NoReturn:
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # type: ignore[union-attr]
     sys.exit(0)
-
-
-def describe_error(exc: BaseException, settings: Settings | None = None) -> str:
-    """One line for an unexpected error; Kafka connection failures say how to get a broker, or,
-    with ``settings`` using SSL or SASL, which credentials the broker refused."""
-    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-
-    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
-        if settings is not None and settings.security_protocol != "PLAINTEXT":
-            from service.runtime.kafka_io import authentication_failure
-
-            refused = asyncio.run(authentication_failure(settings))
-            if refused is not None:
-                return refused
-        return (
-            f"cannot reach Kafka ({exc}): is a broker running? `scripts/kafka start` runs one "
-            "on 127.0.0.1:19092; point --bootstrap or BILATERAL_MONITOR_BOOTSTRAP at yours"
-        )
-    text = str(exc)
-    name = type(exc).__name__
-    return text if text.startswith(name) else f"{name}: {text}"
