@@ -6,6 +6,13 @@ it exits 2 and says how to make one. When the reader of the output goes away (``
 command ends quietly with exit 0, as other Unix tools end without a message.
 Human output is a table; ``--json`` follows DESIGN.md (``state``: one object; ``alerts``: one
 Alert object a line).
+
+A command parses its options, calls a runtime and renders: ``state``, ``alerts``,
+``deadletters`` and ``replay`` call one method of a
+:class:`~service.runtime.commands.CommandRuntime` (the embedded store or Kafka), ``worker`` runs
+what :func:`service.bootstrap.bootstrap` builds. Imports: ``schemas``, :mod:`service.config`,
+:mod:`service.logs`, ``service.domain`` (attention order), ``service.runtime`` and
+:mod:`service.bootstrap`; nothing imports this module but ``service.__main__``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Settings, read once from the environment at an entry point and passed down (never at import).
 
 Every field can be set as ``BILATERAL_MONITOR_<NAME>`` (e.g. ``BILATERAL_MONITOR_BOOTSTRAP``).
+Imports ``schemas`` only: every other room of the service may import this one.
 """
 
 from __future__ import annotations

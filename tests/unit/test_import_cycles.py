@@ -159,6 +159,37 @@ def test_no_room_cycles() -> None:
     assert not cycles, f"rooms of service/ import each other:\n{_show(cycles)}"
 
 
+ALLOWED = {
+    "service": set(),
+    "service.__main__": {"service.cli"},
+    "service.cli": {
+        "service.bootstrap",
+        "service.config",
+        "service.domain",
+        "service.logs",
+        "service.runtime",
+    },
+    "service.bootstrap": {"service.api", "service.config", "service.runtime"},
+    "service.api": {"service.config", "service.domain", "service.runtime"},
+    "service.tools": {"service.config", "service.domain", "service.runtime"},
+    "service.runtime": {"service.config", "service.domain", "service.logs"},
+    "service.domain": set(),
+    "service.config": set(),
+    "service.logs": set(),
+}
+"""Room -> the rooms it may import: cli -> bootstrap -> api -> runtime -> domain (-> schemas,
+outside ``service``); config and logs import nothing of the service. A new room is placed here."""
+
+
+def test_rooms_import_only_the_rooms_below_them() -> None:
+    rooms = room_graph(import_graph(ROOT, PACKAGE), PACKAGE)
+    unplaced = sorted(set(rooms) - set(ALLOWED))
+    assert not unplaced, f"rooms not placed in ALLOWED: {unplaced}"
+    wrong = {room: sorted(targets - ALLOWED[room]) for room, targets in rooms.items()}
+    wrong = {room: targets for room, targets in wrong.items() if targets}
+    assert not wrong, f"imports against the direction cli -> api -> runtime -> domain: {wrong}"
+
+
 def test_graph_sees_the_known_edges() -> None:
     graph = import_graph(ROOT, PACKAGE)
     assert "service.cli" in graph
