@@ -11,17 +11,15 @@ A command parses its options, calls a runtime and renders: ``state``, ``alerts``
 ``deadletters`` and ``replay`` call one method of a
 :class:`~service.runtime.commands.CommandRuntime` (the embedded store or Kafka), ``worker`` runs
 what :func:`service.bootstrap.bootstrap` builds. Imports: ``schemas``, :mod:`service.config`,
-:mod:`service.logs`, ``service.domain`` (attention order), ``service.runtime`` and
-:mod:`service.bootstrap`; nothing imports this module but ``service.__main__``.
+:mod:`service.logs`, ``service.runtime``, :mod:`service.bootstrap` and
+:mod:`service.cli_output` (what it prints); nothing imports this module but ``service.__main__``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import inspect
-import json
 import os
 import shutil
 import signal
@@ -29,33 +27,42 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from pydantic import TypeAdapter, ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from schemas.alerts import Alert, DeadLetter
 from schemas.common import AlertKind, UtcDatetime
 from schemas.events import SourceKind
 from schemas.state import Commitment, RelationshipState
+from service.cli_output import (
+    err,
+    out,
+    progress_bar,
+    progress_report,
+    render_alert_batch,
+    render_alerts,
+    render_commitment,
+    render_dead_letter,
+    render_dead_letters,
+    render_ingest_summary,
+    render_redrive_note,
+    render_relationship,
+    render_relationships,
+    render_replay,
+    render_state,
+    render_sync_report,
+)
 from service.config import Settings
-from service.domain.attention import attention_key, relationship_summary
 from service.runtime.commands import (
     AlertQuery,
     CommandError,
     CommandRuntime,
-    LetterRow,
-    RedriveNote,
-    ReplayReport,
 )
-from service.runtime.commands import Progress as ProgressReport
-from service.runtime.embedded import EmbeddedRuntime, IngestResult
+from service.runtime.embedded import EmbeddedRuntime
 from service.runtime.embedded_commands import EmbeddedCommands, open_store
 from service.runtime.errors import describe_error
 from service.runtime.inputs import InputError, Rejected, TextOptions, read_inputs
@@ -69,19 +76,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
-class _Output(Console):
-    """The console of a command's output: a reader that goes away (``| head -1``) raises
-    BrokenPipeError, which :func:`main` turns into a quiet exit 0 (rich would exit 1)."""
-
-    def on_broken_pipe(self) -> None:
-        """Stop writing and raise ``BrokenPipeError`` (EPIPE) to end the command quietly."""
-        self.quiet = True
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
-
-
-out = _Output(soft_wrap=False)
-err = Console(stderr=True, soft_wrap=True)
 
 _time = TypeAdapter(UtcDatetime)
 
@@ -229,93 +223,6 @@ def _command_runtime(data_dir: Path | None, bootstrap: str | None) -> CommandRun
 # -- rendering -------------------------------------------------------------------------------
 
 
-def _date(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 alert``, ``2 alerts``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def render_state(state: RelationshipState) -> None:
-    """Print a relationship's commitments (those that need attention first) and engagements as
-    tables."""
-    table = Table(title=f"{state.dyad}: commitments as of {_date(state.as_of)} UTC", expand=False)
-    for col in ("status", "commitment", "topics", "due", "evidence", "conf."):
-        table.add_column(col, overflow="fold")
-    for c in sorted(state.commitments, key=attention_key):
-        due = ""
-        if c.due:
-            due = (
-                f"{c.due.start}..{c.due.end}" if c.due.start else f"{c.due.kind.value} {c.due.end}"
-            )
-        status = c.status.value + (" (contested)" if c.contested else "")
-        table.add_row(
-            status,
-            c.title,
-            ", ".join(t.value for t in c.topics),
-            due,
-            str(len(c.evidence)),
-            f"{c.confidence:.2f}",
-        )
-    out.print(table)
-    if state.engagements:
-        eng = Table(title=f"{state.dyad}: engagements", expand=False)
-        for col in ("when", "kind", "what"):
-            eng.add_column(col, overflow="fold")
-        for e in state.engagements:
-            eng.add_row(_date(e.at), e.kind, e.title)
-        out.print(eng)
-
-
-def render_commitment(c: Commitment, json_out: bool) -> None:
-    """Print one commitment: its status history (event time, status, source) and evidence."""
-    if json_out:
-        print(c.model_dump_json())
-        return
-    out.print(f"[bold]{c.title}[/] ({c.id}, {c.dyad}): {c.status.value}", highlight=False)
-    table = Table(title="status history", expand=False)
-    for col in ("event time", "status", "source", "sentence"):
-        table.add_column(col, overflow="fold")
-    for h in c.status_history:
-        source = h.evidence.source if h.evidence else "(event-time clock)"
-        table.add_row(
-            _date(h.at), h.status.value, source, h.evidence.sentence if h.evidence else ""
-        )
-    out.print(table)
-    out.print(f"{len(c.evidence)} evidence sentences, confidence {c.confidence:.2f}")
-
-
-def render_alerts(alerts: list[Alert]) -> None:
-    """Print alerts as a table, in order."""
-    table = Table(title=_count(len(alerts), "alert"), expand=False)
-    for col in ("event time", "dyad", "kind", "severity", "reason"):
-        table.add_column(col, overflow="fold")
-    colours = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
-    for a in alerts:
-        table.add_row(
-            _date(a.event_time),
-            a.dyad,
-            a.kind.value.removeprefix("commitment."),
-            f"[{colours[a.severity.value]}]{a.severity.value}[/]",
-            a.reason,
-        )
-    out.print(table)
-
-
-def _summary(result: IngestResult) -> None:
-    err.print(
-        f"accepted {result.accepted}, duplicates ignored {result.duplicates}, "
-        f"rejected {len(result.rejected)}, observations {result.observations}, "
-        f"alerts {len(result.alerts)}",
-        highlight=False,
-    )
-    for letter in result.rejected:
-        where = _where(letter) if letter.file else f"event {letter.event_id}"
-        err.print(f"[red]rejected[/] {where}: {letter.reason}", highlight=False)
-
-
 # -- commands --------------------------------------------------------------------------------
 
 
@@ -397,7 +304,7 @@ def ingest(
             print(alert.model_dump_json())
     elif result.alerts:
         render_alerts(result.alerts)
-    _summary(result)
+    render_ingest_summary(result)
     if result.interrupted:
         err.print(
             "interrupted: the events counted above are stored, the rest are not; run the same "
@@ -447,62 +354,19 @@ def state(
     runtime = KafkaCommands(None, url) if url else _embedded(_settings(data_dir))
     with _reported():
         found = runtime.state(dyad, when)
-    render_state_or_commitment(found, commitment, json_out)
-
-
-def render_state_or_commitment(
-    result: RelationshipState, commitment: str | None, json_out: bool
-) -> None:
-    """``state DYAD``: the relationship (JSON, or tables with the commitments that need
-    attention first), or with ``commitment`` (an id or unique prefix) that one commitment."""
-    if commitment is not None:
-        matches = [c for c in result.commitments if c.id.startswith(commitment)]
-        if len(matches) != 1:
-            known = ", ".join(c.id for c in result.commitments) or "none"
-            _fail(
-                f"{len(matches)} commitments of {result.dyad} match {commitment!r}; known: {known}"
-            )
-        render_commitment(matches[0], json_out)
-        return
-    result = result.model_copy(
-        update={"commitments": sorted(result.commitments, key=attention_key)}
-    )
-    if json_out:
-        print(result.model_dump_json())
+    if commitment is None:
+        render_relationship(found, json_out)
     else:
-        render_state(result)
+        render_commitment(_one_commitment(found, dyad, commitment), json_out)
 
 
-def render_relationships(states: list[RelationshipState], json_out: bool) -> None:
-    """``state`` without a dyad: one summary per relationship, latest activity first."""
-    rows = [relationship_summary(s) for s in states]
-    epoch = datetime.min.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: r["dyad"])
-    rows.sort(key=lambda r: r["last_event_time"] or epoch, reverse=True)
-    if json_out:
-        print(json.dumps([_jsonable(r) for r in rows]))
-        return
-    table = Table(title=f"{_count(len(rows), 'relationship')}, latest activity first", expand=False)
-    for col in ("dyad", "last event", "commitments", "need attention", "by status", "engagements"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
-            r["dyad"],
-            _date(r["last_event_time"]),
-            str(r["commitments"]),
-            str(r["needs_attention"]),
-            ", ".join(f"{k} {v}" for k, v in r["by_status"].items()) or "-",
-            str(r["engagements"]),
-        )
-    out.print(table)
-
-
-def _jsonable(row: dict[str, object]) -> dict[str, object]:
-    """``row`` with its datetimes as ISO 8601 UTC strings (``Z``), as the JSON models print them."""
-    return {
-        k: v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
-        for k, v in row.items()
-    }
+def _one_commitment(state: RelationshipState, dyad: str, prefix: str) -> Commitment:
+    """The commitment of ``state`` whose id is or starts with ``prefix``; exits 2 otherwise."""
+    matches = [c for c in state.commitments if c.id.startswith(prefix)]
+    if len(matches) != 1:
+        known = ", ".join(c.id for c in state.commitments) or "none"
+        _fail(f"{len(matches)} commitments of {dyad} match {prefix!r}; known: {known}")
+    return matches[0]
 
 
 @app.command()
@@ -548,15 +412,6 @@ def alerts(
         runtime.alerts(query, lambda found: render_alert_batch(found, json_out))
 
 
-def render_alert_batch(found: list[Alert], json_out: bool) -> None:
-    """Alerts as JSON lines (flushed: ``--follow`` prints as they come) or as one table."""
-    if json_out:
-        for alert in found:
-            print(alert.model_dump_json(), flush=True)
-    else:
-        render_alerts(found)
-
-
 deadletter_app = typer.Typer(
     help="Rejected input: list (default), show ID, redrive ID... (send a fixed copy back).",
     no_args_is_help=False,
@@ -591,26 +446,6 @@ def deadletters(
     render_dead_letters(rows, runtime.on_kafka, json_out)
 
 
-def render_dead_letters(rows: list[LetterRow], on_kafka: bool, json_out: bool) -> None:
-    """Dead letters as JSON lines or a table (on Kafka with each one's ``P@OFFSET``)."""
-    if json_out:
-        for row in rows:
-            print(row.letter.model_dump_json())
-        return
-    where = " on Kafka" if on_kafka else ""
-    table = Table(title=f"{len(rows)} dead letters{where}", expand=False)
-    columns = ("id", "at") if on_kafka else ("id",)
-    for col in (*columns, "where", "event", "reason"):
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        letter = row.letter
-        ref = (row.ref or "",) if on_kafka else ()
-        table.add_row(
-            letter.dead_letter_id, *ref, _where(letter), letter.event_id or "-", letter.reason
-        )
-    out.print(table)
-
-
 @deadletter_app.command("show")
 def deadletter_show(
     ctx: typer.Context,
@@ -627,19 +462,6 @@ def deadletter_show(
     with _reported():
         letter, attempts = runtime.dead_letter(letter_id)
     render_dead_letter(letter, attempts, json_out or bool(parent.get("json_out")))
-
-
-def render_dead_letter(letter: DeadLetter, attempts: list[dict[str, str]], json_out: bool) -> None:
-    """One dead letter whole (JSON with its ``redrives``, or text)."""
-    if json_out:
-        print(json.dumps({**letter.model_dump(mode="json"), "redrives": attempts}))
-        return
-    out.print(f"[bold]{letter.dead_letter_id}[/]  {_where(letter)}  event {letter.event_id or '-'}")
-    out.print(f"reason: {letter.reason}", highlight=False)
-    out.print("original:", highlight=False)
-    out.print(letter.original or f"(base64) {letter.original_b64}", highlight=False, markup=False)
-    for a in attempts:
-        out.print(f"redriven {a['at']}: {a['outcome']} ({a['event_id']})", highlight=False)
 
 
 @deadletter_app.command("redrive")
@@ -670,23 +492,6 @@ def deadletter_redrive(
         failed = runtime.redrive(letter_ids, fixed, render_redrive_note)
     if failed:
         raise typer.Exit(2)
-
-
-def render_redrive_note(note: RedriveNote) -> None:
-    """One line on stderr about a dead letter sent back (or not)."""
-    if note.outcome == "redriven":
-        line = f"redriven {note.letter_id} {note.text}"
-    else:
-        line = f"[red]{note.outcome}[/] {note.letter_id}: {note.text}"
-    err.print(line, highlight=note.highlight)
-
-
-def _where(letter: DeadLetter) -> str:
-    if letter.file:
-        return letter.file + (f":{letter.line}" if letter.line else "")
-    if letter.topic:
-        return f"{letter.topic}[{letter.partition}]@{letter.offset}"
-    return "-"
 
 
 @app.command()
@@ -721,32 +526,7 @@ def notify(
             report = sync_store(runtime, url)
         except AlertmanagerError as exc:
             _fail(f"cannot update Alertmanager at {url}: {exc}", 1)
-    if json_out:
-        print(
-            json.dumps(
-                {
-                    "firing": [a.to_json() for a in report.firing],
-                    "resolved": [a.to_json() for a in report.resolved],
-                }
-            )
-        )
-        return
-    table = Table(
-        title=f"Alertmanager {url}: {len(report.firing)} firing, {len(report.resolved)} resolved",
-        expand=False,
-    )
-    for col in ("state", "alertname", "dyad", "severity", "commitment"):
-        table.add_column(col, overflow="fold")
-    for state, alerts in (("firing", report.firing), ("resolved", report.resolved)):
-        for a in alerts:
-            table.add_row(
-                state,
-                a.labels.get("alertname", ""),
-                a.labels.get("dyad", ""),
-                a.labels.get("severity", ""),
-                a.annotations.get("summary", ""),
-            )
-    out.print(table)
+    render_sync_report(report, url, json_out)
 
 
 @app.command()
@@ -785,64 +565,11 @@ def replay(
     if not bootstrap and (url or into):
         _fail("--url and --into go with --bootstrap")
     runtime = _command_runtime(data_dir, bootstrap)
-    with _progress(json_out) as bar, _reported():
-        report = runtime.replay(_progress_of(bar), into=into, url=url)
+    with progress_bar(json_out) as bar, _reported():
+        report = runtime.replay(progress_report(bar), into=into, url=url)
     render_replay(report, json_out)
     if report.matches and not all(report.matches.values()):
         raise typer.Exit(1)
-
-
-def render_replay(report: ReplayReport, json_out: bool) -> None:
-    """What ``replay`` found: JSON, or a sentence (on Kafka, one more line per dyad compared)."""
-    body = report.body
-    if json_out:
-        print(json.dumps(body))
-    elif not report.on_kafka:
-        same = body["checksum_before"] == body["checksum_after"]
-        out.print(
-            f"replayed {body['events']} events: state checksum {body['checksum_after'][:16]} "
-            f"({'identical to' if same else 'DIFFERENT from'} before), {body['alerts']} alerts, "
-            f"alert ids {'identical' if body['alert_ids_equal'] else 'DIFFERENT'}"
-        )
-    else:
-        out.print(
-            f"rebuilt from {body['messages']} messages: {body['events']} events, "
-            f"{body['undecodable']} undecodable, {body['duplicates']} duplicates; "
-            f"state checksum {body['checksum'][:16]}"
-        )
-        for dyad, ok in report.matches.items():
-            out.print(
-                f"  {dyad}: {'matches' if ok else 'DIFFERS from'} the live state at {report.url}"
-            )
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    )
-
-
-def _progress_of(bar: Progress) -> ProgressReport:
-    """A runtime's ``progress(description, total)`` drawing on ``bar``."""
-
-    def start(description: str, total: int | None) -> Callable[[int, int | None], None]:
-        task = bar.add_task(description, total=total)
-
-        def update(done: int, total: int | None) -> None:
-            if total is None:
-                bar.update(task, completed=done)
-            else:
-                bar.update(task, completed=done, total=total)
-
-        return update
-
-    return start
 
 
 @app.command()

@@ -164,11 +164,12 @@ ALLOWED = {
     "service.__main__": {"service.cli"},
     "service.cli": {
         "service.bootstrap",
+        "service.cli_output",
         "service.config",
-        "service.domain",
         "service.logs",
         "service.runtime",
     },
+    "service.cli_output": {"service.domain", "service.runtime"},
     "service.bootstrap": {"service.api", "service.config", "service.runtime"},
     "service.api": {"service.config", "service.domain", "service.runtime"},
     "service.tools": {"service.config", "service.domain", "service.runtime"},
