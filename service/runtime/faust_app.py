@@ -90,7 +90,7 @@ from service.runtime.faust_patches import (
     use_safe_consumer,
 )
 from service.runtime.faust_sender import Sender, received_at
-from service.runtime.faust_store import LOG_SEGMENT, StateTooLarge, TableStore
+from service.runtime.faust_store import TableStore
 from service.runtime.kafka_io import (
     ALERTS,
     DEADLETTER,
@@ -102,9 +102,7 @@ from service.runtime.kafka_io import (
 from service.runtime.metrics import Metrics
 
 __all__ = [
-    "LOG_SEGMENT",
     "Monitor",
-    "StateTooLarge",
     "build_app",
     "live_tick_at",
 ]
@@ -222,7 +220,7 @@ class Monitor:
         return self.store.load(dyad)
 
     def save(self, proj: DyadProjection) -> None:
-        """:meth:`TableStore.save` (raises :class:`StateTooLarge`)."""
+        """:meth:`TableStore.save` (raises :class:`~service.runtime.faust_store.StateTooLarge`)."""
         self.store.save(proj)
 
     def forget(self) -> None:
