@@ -6,15 +6,20 @@ it exits 2 and says how to make one. When the reader of the output goes away (``
 command ends quietly with exit 0, as other Unix tools end without a message.
 Human output is a table; ``--json`` follows DESIGN.md (``state``: one object; ``alerts``: one
 Alert object a line).
+
+A command parses its options, calls a runtime and renders: ``state``, ``alerts``,
+``deadletters`` and ``replay`` call one method of a
+:class:`~service.runtime.commands.CommandRuntime` (the embedded store or Kafka), ``worker`` runs
+what :func:`service.bootstrap.bootstrap` builds. Imports: ``schemas``, :mod:`service.config`,
+:mod:`service.logs`, ``service.runtime``, :mod:`service.bootstrap` and
+:mod:`service.cli_output` (what it prints); nothing imports this module but ``service.__main__``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import inspect
-import json
 import os
 import shutil
 import signal
@@ -22,25 +27,46 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 from pydantic import TypeAdapter, ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from schemas.alerts import Alert, DeadLetter
 from schemas.common import AlertKind, UtcDatetime
-from schemas.events import NewsArticle, OfficialStatement, SourceKind
+from schemas.events import SourceKind
 from schemas.state import Commitment, RelationshipState
+from service.cli_output import (
+    err,
+    out,
+    progress_bar,
+    progress_report,
+    render_alert_batch,
+    render_alerts,
+    render_commitment,
+    render_dead_letter,
+    render_dead_letters,
+    render_ingest_summary,
+    render_redrive_note,
+    render_relationship,
+    render_relationships,
+    render_replay,
+    render_state,
+    render_sync_report,
+)
 from service.config import Settings
-from service.domain.attention import attention_key, relationship_summary
-from service.runtime.embedded import EmbeddedRuntime, IngestResult
+from service.runtime.commands import (
+    AlertQuery,
+    CommandError,
+    CommandRuntime,
+)
+from service.runtime.embedded import EmbeddedRuntime
+from service.runtime.embedded_commands import EmbeddedCommands, open_store
+from service.runtime.errors import describe_error
 from service.runtime.inputs import InputError, Rejected, TextOptions, read_inputs
+from service.runtime.kafka_commands import KafkaCommands
 
 app = typer.Typer(
     name="bilateral-monitor",
@@ -50,19 +76,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-
-class _Output(Console):
-    """The console of a command's output: a reader that goes away (``| head -1``) raises
-    BrokenPipeError, which :func:`main` turns into a quiet exit 0 (rich would exit 1)."""
-
-    def on_broken_pipe(self) -> None:
-        """Stop writing and raise ``BrokenPipeError`` (EPIPE) to end the command quietly."""
-        self.quiet = True
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
-
-
-out = _Output(soft_wrap=False)
-err = Console(stderr=True, soft_wrap=True)
 
 _time = TypeAdapter(UtcDatetime)
 
@@ -175,111 +188,39 @@ def _alert_kind(value: str) -> AlertKind:
 def _open(settings: Settings, *, read: bool = False) -> EmbeddedRuntime:
     """The embedded store of ``settings.data_dir``; exits 1 if it cannot be opened. A ``read``
     never creates a store: on a folder without one it exits 2 saying how to make one."""
-    if read and not EmbeddedRuntime.exists(settings.data_dir):
-        _fail(
-            f"no store in {settings.data_dir} (nothing was ingested there): ingest events "
-            f"first (`bilateral-monitor ingest PATH --data-dir {settings.data_dir}`), or point "
-            "--data-dir or BILATERAL_MONITOR_DATA_DIR at an existing store"
-        )
+    with _reported():
+        return open_store(settings, read=read, on_wait=_waiting(settings))
+
+
+def _waiting(settings: Settings) -> Callable[[], None]:
+    """Says on stderr that a write waits for another process holding the store."""
+    return lambda: err.print(
+        f"waiting for another process writing to {settings.data_dir} ...", highlight=False
+    )
+
+
+@contextlib.contextmanager
+def _reported() -> Iterator[None]:
+    """Turns a runtime's CommandError into its message on stderr and its exit code."""
     try:
-        return EmbeddedRuntime(
-            settings.data_dir,
-            on_wait=lambda: err.print(
-                f"waiting for another process writing to {settings.data_dir} ...", highlight=False
-            ),
-        )
-    except Exception as exc:  # sqlite3.Error, OSError
-        _fail(f"cannot open the store in {settings.data_dir}: {exc}", 1)
+        yield
+    except CommandError as exc:
+        _fail(exc.message, exc.code)
+
+
+def _embedded(settings: Settings) -> EmbeddedCommands:
+    return EmbeddedCommands(settings, on_wait=_waiting(settings))
+
+
+def _command_runtime(data_dir: Path | None, bootstrap: str | None) -> CommandRuntime:
+    """The runtime a command reads: Kafka at ``bootstrap`` when given, else the embedded store
+    (``data_dir``). Settings are validated here (exit 2 naming what to fix)."""
+    if bootstrap:
+        return KafkaCommands(_settings(data_dir, bootstrap=bootstrap))
+    return _embedded(_settings(data_dir))
 
 
 # -- rendering -------------------------------------------------------------------------------
-
-
-def _date(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 alert``, ``2 alerts``."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def render_state(state: RelationshipState) -> None:
-    """Print a relationship's commitments (those that need attention first) and engagements as
-    tables."""
-    table = Table(title=f"{state.dyad}: commitments as of {_date(state.as_of)} UTC", expand=False)
-    for col in ("status", "commitment", "topics", "due", "evidence", "conf."):
-        table.add_column(col, overflow="fold")
-    for c in sorted(state.commitments, key=attention_key):
-        due = ""
-        if c.due:
-            due = (
-                f"{c.due.start}..{c.due.end}" if c.due.start else f"{c.due.kind.value} {c.due.end}"
-            )
-        status = c.status.value + (" (contested)" if c.contested else "")
-        table.add_row(
-            status,
-            c.title,
-            ", ".join(t.value for t in c.topics),
-            due,
-            str(len(c.evidence)),
-            f"{c.confidence:.2f}",
-        )
-    out.print(table)
-    if state.engagements:
-        eng = Table(title=f"{state.dyad}: engagements", expand=False)
-        for col in ("when", "kind", "what"):
-            eng.add_column(col, overflow="fold")
-        for e in state.engagements:
-            eng.add_row(_date(e.at), e.kind, e.title)
-        out.print(eng)
-
-
-def render_commitment(c: Commitment, json_out: bool) -> None:
-    """Print one commitment: its status history (event time, status, source) and evidence."""
-    if json_out:
-        print(c.model_dump_json())
-        return
-    out.print(f"[bold]{c.title}[/] ({c.id}, {c.dyad}): {c.status.value}", highlight=False)
-    table = Table(title="status history", expand=False)
-    for col in ("event time", "status", "source", "sentence"):
-        table.add_column(col, overflow="fold")
-    for h in c.status_history:
-        source = h.evidence.source if h.evidence else "(event-time clock)"
-        table.add_row(
-            _date(h.at), h.status.value, source, h.evidence.sentence if h.evidence else ""
-        )
-    out.print(table)
-    out.print(f"{len(c.evidence)} evidence sentences, confidence {c.confidence:.2f}")
-
-
-def render_alerts(alerts: list[Alert]) -> None:
-    """Print alerts as a table, in order."""
-    table = Table(title=_count(len(alerts), "alert"), expand=False)
-    for col in ("event time", "dyad", "kind", "severity", "reason"):
-        table.add_column(col, overflow="fold")
-    colours = {"info": "cyan", "warning": "yellow", "critical": "bold red"}
-    for a in alerts:
-        table.add_row(
-            _date(a.event_time),
-            a.dyad,
-            a.kind.value.removeprefix("commitment."),
-            f"[{colours[a.severity.value]}]{a.severity.value}[/]",
-            a.reason,
-        )
-    out.print(table)
-
-
-def _summary(result: IngestResult) -> None:
-    err.print(
-        f"accepted {result.accepted}, duplicates ignored {result.duplicates}, "
-        f"rejected {len(result.rejected)}, observations {result.observations}, "
-        f"alerts {len(result.alerts)}",
-        highlight=False,
-    )
-    for letter in result.rejected:
-        where = _where(letter) if letter.file else f"event {letter.event_id}"
-        err.print(f"[red]rejected[/] {where}: {letter.reason}", highlight=False)
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -363,7 +304,7 @@ def ingest(
             print(alert.model_dump_json())
     elif result.alerts:
         render_alerts(result.alerts)
-    _summary(result)
+    render_ingest_summary(result)
     if result.interrupted:
         err.print(
             "interrupted: the events counted above are stored, the rest are not; run the same "
@@ -405,76 +346,27 @@ def state(
     if dyad is None:
         if url or commitment:
             _fail("--url and --commitment need a DYAD (e.g. `state CA-IN --url ...`)")
-        _list_relationships(_settings(data_dir), when, json_out)
+        with _reported():
+            states = _embedded(_settings(data_dir)).relationships(when)
+        render_relationships(states, json_out)
         return
     dyad = _dyad(dyad)
-    if url:
-        from service.runtime.kafka_cli import fetch_state
-
-        url = url if "://" in url else f"http://{url}"
-        try:
-            result = fetch_state(url, dyad, when)
-        except LookupError:
-            _fail(f"no relationship {dyad} at {url}")
-        except ValueError as exc:
-            _fail(str(exc))
-        except ConnectionError as exc:
-            _fail(f"cannot reach {url}: {exc}", 1)
+    runtime = KafkaCommands(None, url) if url else _embedded(_settings(data_dir))
+    with _reported():
+        found = runtime.state(dyad, when)
+    if commitment is None:
+        render_relationship(found, json_out)
     else:
-        with _open(_settings(data_dir), read=True) as runtime:
-            found = runtime.state(dyad, when)
-            known = runtime.dyads()
-        if found is None:
-            _fail(f"no relationship {dyad} in the store; known: {', '.join(known) or 'none'}")
-        result = found
-    if commitment is not None:
-        matches = [c for c in result.commitments if c.id.startswith(commitment)]
-        if len(matches) != 1:
-            known = ", ".join(c.id for c in result.commitments) or "none"
-            _fail(f"{len(matches)} commitments of {dyad} match {commitment!r}; known: {known}")
-        render_commitment(matches[0], json_out)
-        return
-    result = result.model_copy(
-        update={"commitments": sorted(result.commitments, key=attention_key)}
-    )
-    if json_out:
-        print(result.model_dump_json())
-    else:
-        render_state(result)
+        render_commitment(_one_commitment(found, dyad, commitment), json_out)
 
 
-def _list_relationships(settings: Settings, when: datetime | None, json_out: bool) -> None:
-    """``state`` without a dyad: one summary per relationship, latest activity first."""
-    with _open(settings, read=True) as runtime:
-        states = [runtime.state(d, when) for d in runtime.dyads()]
-    rows = [relationship_summary(s) for s in states if s is not None]
-    epoch = datetime.min.replace(tzinfo=UTC)
-    rows.sort(key=lambda r: r["dyad"])
-    rows.sort(key=lambda r: r["last_event_time"] or epoch, reverse=True)
-    if json_out:
-        print(json.dumps([_jsonable(r) for r in rows]))
-        return
-    table = Table(title=f"{_count(len(rows), 'relationship')}, latest activity first", expand=False)
-    for col in ("dyad", "last event", "commitments", "need attention", "by status", "engagements"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
-            r["dyad"],
-            _date(r["last_event_time"]),
-            str(r["commitments"]),
-            str(r["needs_attention"]),
-            ", ".join(f"{k} {v}" for k, v in r["by_status"].items()) or "-",
-            str(r["engagements"]),
-        )
-    out.print(table)
-
-
-def _jsonable(row: dict[str, object]) -> dict[str, object]:
-    """``row`` with its datetimes as ISO 8601 UTC strings (``Z``), as the JSON models print them."""
-    return {
-        k: v.isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
-        for k, v in row.items()
-    }
+def _one_commitment(state: RelationshipState, dyad: str, prefix: str) -> Commitment:
+    """The commitment of ``state`` whose id is or starts with ``prefix``; exits 2 otherwise."""
+    matches = [c for c in state.commitments if c.id.startswith(prefix)]
+    if len(matches) != 1:
+        known = ", ".join(c.id for c in state.commitments) or "none"
+        _fail(f"{len(matches)} commitments of {dyad} match {prefix!r}; known: {known}")
+    return matches[0]
 
 
 @app.command()
@@ -504,53 +396,20 @@ def alerts(
     json_out: JsonFlag = False,
 ) -> None:
     """List alerts (embedded store), or read/follow the Kafka alert stream with --bootstrap."""
-    dyad = _dyad(dyad) if dyad is not None else None
-    kind = _alert_kind(kind_name) if kind_name is not None else None
+    query = AlertQuery(
+        dyad=_dyad(dyad) if dyad is not None else None,
+        kind=_alert_kind(kind_name) if kind_name is not None else None,
+        follow=follow,
+        from_beginning=from_beginning,
+        group=group,
+    )
     if follow and not bootstrap:
         bootstrap = _settings(data_dir).bootstrap  # --follow reads Kafka: the configured broker
     if group is not None and (not group.strip() or not bootstrap):
         _fail("--group needs a name and Kafka (--bootstrap HOST:PORT or --follow)")
-    if bootstrap:
-        from service.runtime.kafka_cli import read_alerts
-
-        settings = _settings(data_dir, bootstrap=bootstrap)
-
-        async def consume() -> None:
-            # SIGTERM stops like Ctrl-C: the subscriber commits what was printed and leaves
-            # its group (read_alerts' finally), then the command exits 0
-            this = asyncio.current_task()
-            assert this is not None
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, this.cancel)
-            with contextlib.suppress(asyncio.CancelledError):
-                async for alert in read_alerts(
-                    settings,
-                    follow=follow,
-                    from_beginning=from_beginning or not follow,
-                    dyad=dyad,
-                    kind=kind.value if kind else None,
-                    group_id=group,
-                ):
-                    if json_out:
-                        print(alert.model_dump_json(), flush=True)
-                    else:
-                        render_alerts([alert])
-
-        try:
-            with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(consume())
-        except Exception as exc:
-            _fail(
-                f"reading alerts from {settings.bootstrap} failed: {describe_error(exc, settings)}",
-                1,
-            )
-        return
-    with _open(_settings(data_dir), read=True) as runtime:
-        found = runtime.alerts(dyad, kind)
-    if json_out:
-        for alert in found:
-            print(alert.model_dump_json())
-    else:
-        render_alerts(found)
+    runtime = _command_runtime(data_dir, bootstrap)
+    with _reported():
+        runtime.alerts(query, lambda found: render_alert_batch(found, json_out))
 
 
 deadletter_app = typer.Typer(
@@ -569,27 +428,6 @@ _DeadBootstrap = Annotated[
 ]
 
 
-def _kafka_letters(bootstrap: str) -> tuple[Settings, list]:
-    from service.runtime.kafka_deadletters import read_dead_letters
-
-    settings = _settings(None, bootstrap=bootstrap)
-    try:
-        return settings, asyncio.run(read_dead_letters(settings))
-    except Exception as exc:
-        _fail(f"reading dead letters from {bootstrap} failed: {describe_error(exc, settings)}", 1)
-
-
-def _kafka_letter(letters: list, ident: str):  # -> KafkaDeadLetter
-    from service.runtime.kafka_deadletters import find_dead_letter
-
-    found = find_dead_letter(letters, ident)
-    if found is None:
-        _fail(
-            f"no dead letter {ident!r} (give its id, a unique prefix of 4+ characters or P@OFFSET)"
-        )
-    return found
-
-
 @deadletter_app.callback(invoke_without_command=True)
 def deadletters(
     ctx: typer.Context,
@@ -602,48 +440,10 @@ def deadletters(
         # Options given before the subcommand (`deadletters --bootstrap H show ID`) apply to it.
         ctx.obj = {"data_dir": data_dir, "json_out": json_out, "bootstrap": bootstrap}
         return
-    if bootstrap:
-        _, found = _kafka_letters(bootstrap)
-        if json_out:
-            for item in found:
-                print(item.letter.model_dump_json())
-            return
-        table = Table(title=f"{len(found)} dead letters on Kafka", expand=False)
-        for col in ("id", "at", "where", "event", "reason"):
-            table.add_column(col, overflow="fold")
-        for item in found:
-            letter = item.letter
-            table.add_row(
-                letter.dead_letter_id,
-                item.ref,
-                _where(letter),
-                letter.event_id or "-",
-                letter.reason,
-            )
-        out.print(table)
-        return
-    with _open(_settings(data_dir), read=True) as runtime:
-        letters = runtime.dead_letters()
-    if json_out:
-        for letter in letters:
-            print(letter.model_dump_json())
-        return
-    table = Table(title=f"{len(letters)} dead letters", expand=False)
-    for col in ("id", "where", "event", "reason"):
-        table.add_column(col, overflow="fold")
-    for letter in letters:
-        table.add_row(letter.dead_letter_id, _where(letter), letter.event_id or "-", letter.reason)
-    out.print(table)
-
-
-def _letter(runtime: EmbeddedRuntime, letter_id: str) -> DeadLetter:
-    letter = runtime.dead_letter_by_id(letter_id)
-    if letter is None:
-        _fail(
-            f"no dead letter {letter_id!r} in the local store (give its id or a unique prefix "
-            f"of 4+ characters; for one on Kafka add --bootstrap HOST:PORT)"
-        )
-    return letter
+    runtime = _command_runtime(data_dir, bootstrap)
+    with _reported():
+        rows = runtime.dead_letters()
+    render_dead_letters(rows, runtime.on_kafka, json_out)
 
 
 @deadletter_app.command("show")
@@ -656,25 +456,12 @@ def deadletter_show(
 ) -> None:
     """Show one dead letter whole: reason, where it came from, the original, redrive attempts."""
     parent = ctx.obj or {}
-    bootstrap = bootstrap or parent.get("bootstrap")
-    data_dir = data_dir or parent.get("data_dir")
-    json_out = json_out or bool(parent.get("json_out"))
-    if bootstrap:
-        item = _kafka_letter(_kafka_letters(bootstrap)[1], letter_id)
-        letter, attempts = item.letter, []
-    else:
-        with _open(_settings(data_dir), read=True) as runtime:
-            letter = _letter(runtime, letter_id)
-            attempts = runtime.redrives(letter.dead_letter_id)
-    if json_out:
-        print(json.dumps({**letter.model_dump(mode="json"), "redrives": attempts}))
-        return
-    out.print(f"[bold]{letter.dead_letter_id}[/]  {_where(letter)}  event {letter.event_id or '-'}")
-    out.print(f"reason: {letter.reason}", highlight=False)
-    out.print("original:", highlight=False)
-    out.print(letter.original or f"(base64) {letter.original_b64}", highlight=False, markup=False)
-    for a in attempts:
-        out.print(f"redriven {a['at']}: {a['outcome']} ({a['event_id']})", highlight=False)
+    runtime = _command_runtime(
+        data_dir or parent.get("data_dir"), bootstrap or parent.get("bootstrap")
+    )
+    with _reported():
+        letter, attempts = runtime.dead_letter(letter_id)
+    render_dead_letter(letter, attempts, json_out or bool(parent.get("json_out")))
 
 
 @deadletter_app.command("redrive")
@@ -698,111 +485,13 @@ def deadletter_redrive(
     if fixed is not None and len(letter_ids) != 1:
         _fail("--with takes one dead letter id")
     parent = ctx.obj or {}
-    bootstrap = bootstrap or parent.get("bootstrap")
-    data_dir = data_dir or parent.get("data_dir")
-    if bootstrap:
-        _redrive_kafka(bootstrap, letter_ids, fixed)
-        return
-    settings = _settings(data_dir)
-    failed = 0
-    with _open(settings, read=True) as runtime:
-        for letter_id in letter_ids:
-            letter = _letter(runtime, letter_id)
-            event = _redrive_event(letter, _redrive_bytes(letter, fixed), fixed, settings)
-            if event is None:
-                failed += 1
-                continue
-            result = runtime.redrive(letter, event)
-            if result.rejected:
-                failed += 1
-                err.print(
-                    f"[red]rejected again[/] {letter.dead_letter_id}: {result.rejected[0].reason}",
-                    highlight=False,
-                )
-                continue
-            state = "ingested" if result.accepted else "duplicate (already in the log)"
-            err.print(
-                f"redriven {letter.dead_letter_id} as {event.event_id}: {state}, "
-                f"{len(result.alerts)} alerts",
-                highlight=False,
-            )
+    runtime = _command_runtime(
+        data_dir or parent.get("data_dir"), bootstrap or parent.get("bootstrap")
+    )
+    with _reported():
+        failed = runtime.redrive(letter_ids, fixed, render_redrive_note)
     if failed:
         raise typer.Exit(2)
-
-
-def _redrive_bytes(letter: DeadLetter, fixed: Path | None) -> bytes:
-    """What to send again: the ``--with`` file, else the original bytes of the dead letter."""
-    import base64
-
-    if fixed is not None:
-        try:
-            return fixed.read_bytes()
-        except OSError as exc:
-            _fail(f"--with {fixed}: cannot read ({exc.strerror})")
-    if letter.original is not None:
-        return letter.original.encode("utf-8")
-    return base64.b64decode(letter.original_b64 or "")
-
-
-def _redrive_event(
-    letter: DeadLetter, raw: bytes, fixed: Path | None, settings: Settings
-) -> NewsArticle | OfficialStatement | None:
-    """``raw`` validated as an event, or None after saying why it is still invalid."""
-    from schemas.codec import DecodeError, decode_event
-
-    try:
-        return decode_event(raw, max_body_chars=settings.max_body_chars)
-    except DecodeError as exc:
-        hint = "" if fixed else "; fix it and pass --with FIXED.json"
-        err.print(
-            f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}{hint}", highlight=False
-        )
-        return None
-
-
-def _redrive_kafka(bootstrap: str, letter_ids: list[str], fixed: Path | None) -> None:
-    from schemas.codec import DecodeError
-    from service.runtime.kafka_deadletters import redrive_event, redrive_observation
-    from service.runtime.kafka_io import OBSERVATIONS
-
-    settings, found = _kafka_letters(bootstrap)
-    chosen = [_kafka_letter(found, ident).letter for ident in letter_ids]
-    failed = 0
-    for letter in chosen:
-        raw = _redrive_bytes(letter, fixed)
-        if letter.topic == settings.topic(OBSERVATIONS):
-            # An observation a projector failed on: it goes back where it was read from.
-            try:
-                where = asyncio.run(redrive_observation(settings, raw, letter.key))
-            except DecodeError as exc:
-                failed += 1
-                err.print(f"[red]still invalid[/] {letter.dead_letter_id}: {exc.reason}")
-                continue
-            err.print(f"redriven {letter.dead_letter_id} to {where[0]}[{where[1]}]@{where[2]}")
-            continue
-        event = _redrive_event(letter, raw, fixed, settings)
-        if event is None:
-            failed += 1
-            continue
-        try:
-            topic, partition, offset = asyncio.run(redrive_event(settings, event))
-        except Exception as exc:
-            _fail(f"sending {event.event_id} to {bootstrap} failed: {exc}", 1)
-        err.print(
-            f"redriven {letter.dead_letter_id} as {event.event_id} to "
-            f"{topic}[{partition}]@{offset} (the dead letter stays on its topic)",
-            highlight=False,
-        )
-    if failed:
-        raise typer.Exit(2)
-
-
-def _where(letter: DeadLetter) -> str:
-    if letter.file:
-        return letter.file + (f":{letter.line}" if letter.line else "")
-    if letter.topic:
-        return f"{letter.topic}[{letter.partition}]@{letter.offset}"
-    return "-"
 
 
 @app.command()
@@ -837,32 +526,7 @@ def notify(
             report = sync_store(runtime, url)
         except AlertmanagerError as exc:
             _fail(f"cannot update Alertmanager at {url}: {exc}", 1)
-    if json_out:
-        print(
-            json.dumps(
-                {
-                    "firing": [a.to_json() for a in report.firing],
-                    "resolved": [a.to_json() for a in report.resolved],
-                }
-            )
-        )
-        return
-    table = Table(
-        title=f"Alertmanager {url}: {len(report.firing)} firing, {len(report.resolved)} resolved",
-        expand=False,
-    )
-    for col in ("state", "alertname", "dyad", "severity", "commitment"):
-        table.add_column(col, overflow="fold")
-    for state, alerts in (("firing", report.firing), ("resolved", report.resolved)):
-        for a in alerts:
-            table.add_row(
-                state,
-                a.labels.get("alertname", ""),
-                a.labels.get("dyad", ""),
-                a.labels.get("severity", ""),
-                a.annotations.get("summary", ""),
-            )
-    out.print(table)
+    render_sync_report(report, url, json_out)
 
 
 @app.command()
@@ -898,79 +562,13 @@ def replay(
     bilateral.news and bilateral.statements from offset 0 into a fresh store (live workers are
     untouched) and, with --url, checks the rebuilt state against the worker's, dyad by dyad.
     """
-    if bootstrap:
-        _replay_kafka(_settings(data_dir, bootstrap=bootstrap), url, into, json_out)
-        return
-    if url or into:
+    if not bootstrap and (url or into):
         _fail("--url and --into go with --bootstrap")
-    with _open(_settings(data_dir), read=True) as runtime:
-        total = runtime.counts()["events"]
-        with _progress(json_out) as bar:
-            task = bar.add_task("replaying events", total=total)
-            report = runtime.replay(lambda n, _: bar.update(task, completed=n))
-    if json_out:
-        print(json.dumps(report))
-    else:
-        same = report["checksum_before"] == report["checksum_after"]
-        out.print(
-            f"replayed {report['events']} events: state checksum {report['checksum_after'][:16]} "
-            f"({'identical to' if same else 'DIFFERENT from'} before), {report['alerts']} alerts, "
-            f"alert ids {'identical' if report['alert_ids_equal'] else 'DIFFERENT'}"
-        )
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    )
-
-
-def _replay_kafka(settings: Settings, url: str | None, into: Path | None, json_out: bool) -> None:
-    from service.runtime.kafka_replay import compare_live, rebuild
-
-    with _progress(json_out) as bar:
-        task = bar.add_task("reading inbound topics", total=None)
-        try:
-            report = asyncio.run(
-                rebuild(settings, into, lambda n, total: bar.update(task, completed=n, total=total))
-            )
-        except ValueError as exc:
-            _fail(str(exc))
-        except Exception as exc:
-            _fail(f"cannot read from {settings.bootstrap}: {describe_error(exc, settings)}", 1)
-    same: dict[str, bool] = {}
-    if url:
-        try:
-            same = compare_live(report, url)
-        except ConnectionError as exc:
-            _fail(f"cannot reach {url}: {exc}", 1)
-    body = {
-        "messages": report.messages,
-        "events": report.events,
-        "undecodable": report.undecodable,
-        "duplicates": report.duplicates,
-        "alerts": report.alerts,
-        "checksum": report.checksum,
-        "dyads": report.dyads,
-        "matches_live": same or None,
-    }
-    if json_out:
-        print(json.dumps(body))
-    else:
-        out.print(
-            f"rebuilt from {report.messages} messages: {report.events} events, "
-            f"{report.undecodable} undecodable, {report.duplicates} duplicates; "
-            f"state checksum {report.checksum[:16]}"
-        )
-        for dyad, ok in same.items():
-            out.print(f"  {dyad}: {'matches' if ok else 'DIFFERS from'} the live state at {url}")
-    if same and not all(same.values()):
+    runtime = _command_runtime(data_dir, bootstrap)
+    with progress_bar(json_out) as bar, _reported():
+        report = runtime.replay(progress_report(bar), into=into, url=url)
+    render_replay(report, json_out)
+    if report.matches and not all(report.matches.values()):
         raise typer.Exit(1)
 
 
@@ -1073,11 +671,12 @@ def worker(
     """Start a Faust worker (extractor + projector agents, HTTP views)."""
     from aiokafka.errors import KafkaError
 
+    from service.bootstrap import create_app
     from service.runtime.kafka_cli import run_worker
 
     settings = _settings(None, bootstrap=bootstrap, web_port=web_port)
     try:
-        run_worker(settings, loglevel=loglevel)
+        run_worker(settings, create_app, loglevel=loglevel)
     except KafkaError as exc:
         _fail(f"cannot start a worker on {settings.bootstrap}: {describe_error(exc, settings)}", 1)
 
@@ -1137,24 +736,3 @@ def _quiet_exit() -> NoReturn:
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())  # type: ignore[union-attr]
     sys.exit(0)
-
-
-def describe_error(exc: BaseException, settings: Settings | None = None) -> str:
-    """One line for an unexpected error; Kafka connection failures say how to get a broker, or,
-    with ``settings`` using SSL or SASL, which credentials the broker refused."""
-    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-
-    if isinstance(exc, KafkaConnectionError | KafkaTimeoutError):
-        if settings is not None and settings.security_protocol != "PLAINTEXT":
-            from service.runtime.kafka_io import authentication_failure
-
-            refused = asyncio.run(authentication_failure(settings))
-            if refused is not None:
-                return refused
-        return (
-            f"cannot reach Kafka ({exc}): is a broker running? `scripts/kafka start` runs one "
-            "on 127.0.0.1:19092; point --bootstrap or BILATERAL_MONITOR_BOOTSTRAP at yours"
-        )
-    text = str(exc)
-    name = type(exc).__name__
-    return text if text.startswith(name) else f"{name}: {text}"

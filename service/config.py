@@ -1,10 +1,12 @@
 """Settings, read once from the environment at an entry point and passed down (never at import).
 
 Every field can be set as ``BILATERAL_MONITOR_<NAME>`` (e.g. ``BILATERAL_MONITOR_BOOTSTRAP``).
+Imports ``schemas`` only: every other room of the service may import this one.
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 from typing import Literal
 
@@ -13,11 +15,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.events import DEFAULT_MAX_BODY_CHARS
 
-__all__ = ["MAX_BODY_CHARS_LIMIT", "Settings"]
+__all__ = ["MAX_BODY_CHARS_LIMIT", "Settings", "alertmanager_url"]
 
 MAX_BODY_CHARS_LIMIT = 250_000
 """Largest ``max_body_chars``: 4 bytes a character (UTF-8's worst) plus the envelope stay under
 the 1 MiB that Kafka's producers and topics accept by default."""
+
+
+def alertmanager_url(value: str) -> str:
+    """``value`` as Alertmanager's base URL (``http(s)://HOST[:PORT][/PATH]``, no trailing slash).
+    Raises ValueError with what to give instead."""
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        valid = False
+    if not valid or parts.query or parts.fragment:
+        raise ValueError(
+            f"{value!r} is not an Alertmanager URL; give http://HOST:PORT, "
+            "e.g. http://127.0.0.1:9093"
+        )
+    return value.strip().rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -99,8 +118,6 @@ class Settings(BaseSettings):
         """An http(s)://HOST[:PORT] URL (empty means none)."""
         if value is None or not value.strip():
             return None
-        from service.runtime.alertmanager import alertmanager_url
-
         return alertmanager_url(value)
 
     @field_validator("bootstrap")

@@ -2,7 +2,8 @@
 
 Log calls pass identifiers as ``extra`` (``event_id``, ``dyad``, ``alert_id``, ``topic``,
 ``partition``, ``offset``), so one event can be followed through the extractor, the projector and
-the alert it raises: ``grep '"event_id": "dev-003"'`` over the worker logs.
+the alert it raises: ``grep '"event_id": "dev-003"'`` over the worker logs. Imports nothing of
+the service.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -35,10 +35,8 @@ from mode import Service
 
 from schemas.alerts import Alert
 from schemas.codec import DecodeError, decode_alert
+from service.api.ports import WorkerState
 from service.runtime.kafka_io import ALERTS, NEWS, OBSERVATIONS, STATEMENTS, connection_options
-
-if TYPE_CHECKING:
-    from service.runtime.faust_app import Monitor
 
 __all__ = ["OPS_INTERVAL", "RING_SIZE", "AlertRing", "Ops", "readiness"]
 
@@ -114,7 +112,7 @@ def readiness(app: Any) -> dict[str, bool]:
 class Ops(Service):
     """Lag, recovery and commitments gauges, the alert ring and the broker check of one worker."""
 
-    def __init__(self, monitor: Monitor, **kwargs: Any) -> None:
+    def __init__(self, monitor: WorkerState, **kwargs: Any) -> None:
         self.monitor = monitor
         self.ring = AlertRing()
         self._admin: AIOKafkaAdminClient | None = None
@@ -261,9 +259,9 @@ class Ops(Service):
                 metrics.set_commitments(proj.snapshot())
 
 
-def local_dyads(monitor: Monitor, partitions: Iterable[int]) -> list[str]:
+def local_dyads(monitor: WorkerState, partitions: Iterable[int]) -> list[str]:
     """The dyads living on the given observations partitions (from the ``partitions`` table)."""
     dyads: set[str] = set()
     for p in partitions:
-        dyads.update(monitor._partition(p)["dyads"])
+        dyads.update(monitor.dyads_on(p))
     return sorted(dyads)

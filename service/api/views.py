@@ -40,7 +40,7 @@ import logging
 import mimetypes
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -65,10 +65,8 @@ from service.api.models import (
     WorkerMetrics,
 )
 from service.api.ops import RING_SIZE, Ops, local_dyads, readiness
+from service.api.ports import WorkerState
 from service.runtime.kafka_io import OBSERVATIONS
-
-if TYPE_CHECKING:
-    from service.runtime.faust_app import Monitor
 
 __all__ = [
     "STATIC_DIR",
@@ -181,7 +179,7 @@ def _ident(url: Any) -> tuple[str, int]:
 
 
 async def _routed(
-    view: View, monitor: Monitor, table_name: str, key: bytes, request: Request
+    view: View, monitor: WorkerState, table_name: str, key: bytes, request: Request
 ) -> Response | None:
     """Forward to the worker that owns ``key`` in ``table_name``; None when this worker does.
 
@@ -260,7 +258,7 @@ async def _routed(
         )
 
 
-def relationship_state(monitor: Monitor, dyad: str, as_of: datetime | None) -> Any:
+def relationship_state(monitor: WorkerState, dyad: str, as_of: datetime | None) -> Any:
     """The RelationshipState of ``dyad`` from this worker's tables, or None if unknown here."""
     from service.domain.projection import refold
 
@@ -290,7 +288,7 @@ def summarise(state: Any) -> RelationshipSummary:
     )
 
 
-def local_relationships(monitor: Monitor) -> list[RelationshipSummary]:
+def local_relationships(monitor: WorkerState) -> list[RelationshipSummary]:
     """Summaries of the dyads on this worker's active observations partitions."""
     topic = monitor.settings.topic(OBSERVATIONS)
     try:
@@ -306,7 +304,7 @@ def local_relationships(monitor: Monitor) -> list[RelationshipSummary]:
     return found
 
 
-def _peers(monitor: Monitor) -> list[str]:
+def _peers(monitor: WorkerState) -> list[str]:
     """Web URLs of the other workers of the group (from the partition assignor's metadata)."""
     own = str(monitor.app.conf.canonical_url).rstrip("/")
     try:
@@ -336,7 +334,7 @@ async def _peer_relationships(url: str) -> list[RelationshipSummary]:
         return RelationshipList.model_validate_json(await response.read()).relationships
 
 
-def register_views(app: faust.App, monitor: Monitor) -> Ops:
+def register_views(app: faust.App, monitor: WorkerState) -> Ops:
     """Register the views of this module and the :class:`Ops` service on ``app``; returns it."""
     ops = Ops(monitor)
     app.service(ops)  # type: ignore[arg-type]  # an instance is accepted too

@@ -39,6 +39,7 @@ from typing import Any
 
 from schemas.alerts import Alert
 from schemas.state import Commitment
+from service.config import alertmanager_url
 from service.domain.attention import (
     COOPERATIVE_ATTENTION,
     RESTRICTIVE_ATTENTION,
@@ -81,23 +82,6 @@ ALERTNAME_PATTERN = "Commitment.+"
 
 class AlertmanagerError(ConnectionError):
     """Alertmanager could not be reached or did not accept the request (the message says which)."""
-
-
-def alertmanager_url(value: str) -> str:
-    """``value`` as Alertmanager's base URL (``http(s)://HOST[:PORT][/PATH]``, no trailing slash).
-    Raises ValueError with what to give instead."""
-    try:
-        parts = urllib.parse.urlsplit(value.strip())
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError:
-        valid = False
-    if not valid or parts.query or parts.fragment:
-        raise ValueError(
-            f"{value!r} is not an Alertmanager URL; give http://HOST:PORT, "
-            "e.g. http://127.0.0.1:9093"
-        )
-    return value.strip().rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from schemas.common import AlertKind
 from schemas.events import NewsArticle, OfficialStatement
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from schemas.state import RelationshipState
-from service.api.metrics import Metrics, reason_label
 from service.domain.extraction import extract
 from service.domain.projection import DyadProjection, refold
 from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.inputs import Rejected
+from service.runtime.metrics import Metrics, reason_label
 
 InboundEvent = NewsArticle | OfficialStatement
 Observation = CommitmentObservation | EngagementObservation
@@ -424,6 +424,20 @@ class EmbeddedRuntime:
         if until is not None:
             log = [o for o in log if o.event_time <= until]
         return log
+
+    def load(self, dyad: str) -> DyadProjection | None:
+        """The stored projection of ``dyad``, or None if unknown (``ProjectionStore.load``)."""
+        return self._load(dyad) if dyad in self._dyads() else None
+
+    def save(self, proj: DyadProjection) -> None:
+        """Store ``proj`` under its dyad in one transaction (``ProjectionStore.save``)."""
+        with self.writing(), self._tx():
+            self._store(proj)
+        self._cache[proj.dyad] = proj
+
+    def log_of(self, dyad: str) -> list[Observation]:
+        """The observations of ``dyad`` in log order (``ProjectionStore.log_of``)."""
+        return self._log(dyad)
 
     def dyads(self) -> list[str]:
         """Every dyad with a projection, sorted."""

@@ -13,9 +13,10 @@ import signal
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiokafka.errors import KafkaError
 
@@ -31,6 +32,9 @@ from service.runtime.kafka_io import (
     dead_letter_for,
     ensure_topics,
 )
+
+if TYPE_CHECKING:
+    import faust
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,11 @@ class PublishReport:
     the topic but not listed here."""
 
 
-def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
-    """Create the topics, then run a Faust worker until SIGINT/SIGTERM (blocks; exits the process,
+def run_worker(
+    settings: Settings, create_app: Callable[[Settings], faust.App], *, loglevel: str = "info"
+) -> None:
+    """Create the topics, then run the Faust app ``create_app(settings)`` builds (the caller
+    passes :func:`service.bootstrap.create_app`) until SIGINT/SIGTERM (blocks; exits the process,
     or re-executes it when the recovery watchdog stopped it: ``service.runtime.watchdog``).
 
     Several workers on one host need distinct ``settings.web_port`` values (the CLI's
@@ -63,7 +70,6 @@ def run_worker(settings: Settings, *, loglevel: str = "info") -> None:
     import faust
 
     from service.logs import quiet_transient_startup_errors
-    from service.runtime.faust_app import create_app
     from service.runtime.watchdog import (
         arm_stop_deadline,
         cancel_restart,

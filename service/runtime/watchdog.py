@@ -47,12 +47,11 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from mode import Service
 
-if TYPE_CHECKING:
-    from service.runtime.faust_app import Monitor
+from service.runtime.metrics import Metrics
 
 __all__ = [
     "CHECK_INTERVAL",
@@ -327,12 +326,21 @@ def _deadline_reexec() -> None:
         reexec()
 
 
+class Watched(Protocol):
+    """What the watchdog needs of a worker (the Faust runtime's ``Monitor`` has it)."""
+
+    app: Any
+    """The ``faust.App`` whose table recovery is watched."""
+    metrics: Metrics
+    """Where the stall and re-execution counts go."""
+
+
 class RecoveryWatchdog(Service):
     """Watches faust's table recovery; restarts it, then the process, when it stalls."""
 
     def __init__(
         self,
-        monitor: Monitor,
+        monitor: Watched,
         *,
         stall_seconds: float,
         broker_ok: Callable[[], Any] | None = None,

@@ -37,7 +37,6 @@ from typing import Any
 from schemas.alerts import DeadLetter
 from schemas.codec import decode_alert, decode_dead_letter, encode
 from schemas.events import DEFAULT_MAX_BODY_CHARS, NewsArticle, OfficialStatement
-from service.api.metrics import reason_label
 from service.runtime.kafka_cli import fetch_state
 from service.runtime.kafka_io import (
     ALERTS,
@@ -48,6 +47,7 @@ from service.runtime.kafka_io import (
     TickWatcher,
     ensure_topics,
 )
+from service.runtime.metrics import reason_label
 from service.tools.synthetic import COUNTRIES, synthetic_articles
 from service.tools.workers import (
     WorkerProcess,

@@ -19,9 +19,9 @@ from schemas.alerts import Alert
 from service.api import views
 from service.api.metrics import Metrics, reason_label
 from service.api.ops import AlertRing
+from service.bootstrap import create_app
 from service.config import Settings
 from service.runtime.embedded import EmbeddedRuntime
-from service.runtime.faust_app import create_app
 from service.runtime.kafka_io import OBSERVATIONS
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)

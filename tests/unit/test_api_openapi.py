@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from service.api.openapi import OPENAPI_PATH, ROUTES, generate, render
+from service.bootstrap import create_app
 from service.config import Settings
-from service.runtime.faust_app import create_app
 
 
 def test_committed_document_is_what_the_code_generates():

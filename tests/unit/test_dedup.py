@@ -84,7 +84,7 @@ def test_embedded_conflict_is_dead_lettered_and_the_first_version_stands(
 
 
 def _app(tmp_path: Path) -> Any:
-    from service.runtime.faust_app import create_app
+    from service.bootstrap import create_app
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6398))
     app.loop = asyncio.get_running_loop()

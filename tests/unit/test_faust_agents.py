@@ -13,7 +13,7 @@ from service.runtime.kafka_io import TABLES
 
 
 def _app(tmp_path: Path) -> Any:
-    from service.runtime.faust_app import create_app
+    from service.bootstrap import create_app
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6399))
     app.loop = asyncio.get_running_loop()
@@ -79,7 +79,7 @@ def _writable_log(app: Any) -> Any:
 
 async def test_observation_log_is_kept_in_bounded_segments(tmp_path: Path, seed: Any) -> None:
     from service.domain.extraction import extract
-    from service.runtime import faust_app
+    from service.runtime import faust_store
 
     monitor = _writable_log(_app(tmp_path))
     first = [o for o in extract(seed) if o.dyad == "CA-IN"]
@@ -92,7 +92,7 @@ async def test_observation_log_is_kept_in_bounded_segments(tmp_path: Path, seed:
     for obs in many:
         assert monitor.append_log(obs, set())
     assert [o.observation_id for o in monitor.log_of("CA-IN")] == [o.observation_id for o in many]
-    size = faust_app.LOG_SEGMENT
+    size = faust_store.LOG_SEGMENT
     keys = sorted(k for k in monitor.observation_log.data if k.startswith(b"CA-IN"))
     assert keys == [b"CA-IN", *(f"CA-IN#{i}".encode() for i in range(-(-250 // size)))]
     largest = max(len(monitor.observation_log.data[k]) for k in keys)
@@ -126,7 +126,8 @@ async def test_a_projection_too_large_for_the_changelog_is_refused(tmp_path: Pat
 
     import pytest
 
-    from service.runtime.faust_app import StateTooLarge, create_app
+    from service.bootstrap import create_app
+    from service.runtime.faust_store import StateTooLarge
 
     app = create_app(
         Settings(data_dir=tmp_path, store="memory://", web_port=6397, changelog_max_bytes=2**20)

@@ -51,7 +51,7 @@ def _consumer(tmp_path: Path, committed: int | None) -> tuple[Any, SafeConsumer,
     (committed offset ``committed``); seeks are recorded in the returned list."""
     from faust.types import TP
 
-    from service.runtime.faust_app import create_app
+    from service.bootstrap import create_app
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6398))
     app.loop = asyncio.get_running_loop()

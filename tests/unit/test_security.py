@@ -44,7 +44,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _app(settings: Settings) -> Any:
-    from service.runtime.faust_app import create_app
+    from service.bootstrap import create_app
 
     app = create_app(settings)
     app.loop = asyncio.get_running_loop()

@@ -212,7 +212,7 @@ async def test_watchdog_does_nothing_while_reading_or_during_an_outage() -> None
 
 
 async def test_worker_app_carries_the_watchdog_from_the_start(tmp_path: Path) -> None:
-    from service.runtime.faust_app import create_app
+    from service.bootstrap import create_app
 
     app = create_app(
         Settings(data_dir=tmp_path, store="memory://", web_port=6398, recovery_stall_seconds=45)
@@ -252,7 +252,8 @@ async def test_safe_recovery_seeks_a_partition_without_offset_to_its_start(
 ) -> None:
     from faust.types import TP
 
-    from service.runtime.faust_app import SafeRecovery, create_app
+    from service.bootstrap import create_app
+    from service.runtime.faust_patches import SafeRecovery
 
     app = create_app(Settings(data_dir=tmp_path, store="memory://", web_port=6396))
     recovery = app.tables.recovery
