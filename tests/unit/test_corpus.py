@@ -70,13 +70,22 @@ THRESHOLDS: dict[str, dict[str, float]] = {
 }
 
 # corpus/news/dev.jsonl, whole articles (service/domain/extraction/article_eval.py).
-# measured: P 0.757, R 0.580, dyad 0.957, status 0.831, no prediction on the 16 articles without
+# measured: P 0.765, R 0.606, dyad 0.959, status 0.845, no prediction on the 16 articles without
 # a commitment (before the syntactic extractor: P 0.458, R 0.128, dyad 0.782, status 0.721, 7)
 NEWS_DEV_THRESHOLDS: dict[str, float] = {
-    "precision": 0.72,
-    "recall": 0.54,
+    "precision": 0.74,
+    "recall": 0.58,
     "dyad_accuracy": 0.93,
-    "status_accuracy": 0.80,
+    "status_accuracy": 0.82,
+}
+# The validation parts, written after successive rounds of rules (corpus/news/README.md):
+# floors a little under what was measured, and the most predictions allowed on their articles
+# without a commitment. measured: val P 0.852 R 0.812 (1 on 4); val2 P 0.744 R 0.617 (0 on 8);
+# val3 P 0.731 R 0.701 (2 on 7; before this round's rules P 0.628 R 0.608, 8 on 7)
+NEWS_VALIDATION: dict[str, tuple[dict[str, float], int]] = {
+    "val": ({"precision": 0.82, "recall": 0.78, "dyad_accuracy": 0.95}, 1),
+    "val2": ({"precision": 0.71, "recall": 0.58, "dyad_accuracy": 0.94}, 0),
+    "val3": ({"precision": 0.70, "recall": 0.67, "dyad_accuracy": 0.93}, 2),
 }
 NEWS = CORPUS / "news"
 HELDOUT_SHA256 = "ca0343c6bf4d174c56e70eda1e07595b78cbf36a377a2daa85b8ba273cffd462"
@@ -184,6 +193,15 @@ def test_news_dev_metrics_hold() -> None:
     }
     assert not low, low
     assert scores.empty_false_positives == 0
+
+
+@pytest.mark.parametrize("name", sorted(NEWS_VALIDATION))
+def test_news_validation_metrics_hold(name: str) -> None:
+    floors, most_empty = NEWS_VALIDATION[name]
+    scores = evaluate_articles(_news(name)).splits[name]
+    low = {k: (getattr(scores, k), v) for k, v in floors.items() if getattr(scores, k) < v}
+    assert not low, low
+    assert scores.empty_false_positives <= most_empty
 
 
 def _article(event_id: str, outlet: str, body: str, day: int) -> NewsArticle:

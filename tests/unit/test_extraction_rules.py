@@ -679,3 +679,16 @@ def test_we_in_a_ministrys_own_briefing_is_its_government() -> None:
     )
     got = [(o.dyad, o.parties) for o in extract(event) if isinstance(o, CommitmentObservation)]
     assert ("JP-KR", ["JP"]) in got, got
+
+
+def test_a_purpose_is_not_a_measure() -> None:
+    got = _read("Thai and Malaysian police will begin joint patrols next month to curb smuggling.")
+    assert [(d, s) for d, s, _ in got] == [("MY-TH", "agreed")], got
+
+
+def test_an_appositive_about_the_past_does_not_date_the_news() -> None:
+    got = _read(
+        "Canada and India have agreed to appoint new high commissioners, a step toward "
+        "restoring ties that collapsed in 2023."
+    )
+    assert [(d, s) for d, s, _ in got] == [("CA-IN", "agreed")], got

@@ -1250,6 +1250,13 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         return envoy
     if lemma in ("end", "reverse") and tok.dep_ == "advcl" and tok.tag_ == "VBG":
         return None  # "..., reversing part of a closure": restates the main clause
+    if (
+        own.get("measure")
+        and tok.dep_ == "advcl"
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in tok.children)
+        and not _is_measure(_object(tok), lemma, None)
+    ):
+        return None  # "joint patrols to curb smuggling": the purpose, not a measure
     if lemma == "set" and _has_particle(tok, "aside"):
         own = {"plover": "AID", "past": "agreed"}  # "set aside a grant of 1.2 billion yuan"
     elif lemma == "roll" and _has_particle(tok, "out"):

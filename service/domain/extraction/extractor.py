@@ -1051,7 +1051,7 @@ def _sayer_countries(parsed: Doc, at: int, owner: dict[int, Mention]) -> list[st
     ):
         return []  # "Japan's Toyota said it would ...": not a government
     countries, collective = _countries_of(span, owner)
-    return countries if len(countries) == 1 and not collective else []
+    return [] if collective else countries
 
 
 def _sorted_pair(a: str, b: str) -> tuple[str, str]:
@@ -1391,6 +1391,10 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
         for c in parsed[head].children:
             if c.i in timed or c.dep_ not in ("prep", "npadvmod", "advmod", "tmod"):
                 continue
+            if c.dep_ == "npadvmod" and not (
+                c.lower_ in _TIMEY or c.like_num or _PAST_YEAR.search(c.text)
+            ):
+                continue  # "agreed to X, a step toward restoring ties that collapsed in 2023"
             if c.dep_ == "prep" and not any(
                 o.dep_ == "pobj"
                 and (
