@@ -29,6 +29,7 @@ likely plan: 0.45 * 0.85 * 0.75 = 0.287.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -1415,26 +1416,8 @@ def _is_background(parsed: Doc, clause: Clause, published: date) -> bool:
     return pred.tag_ == "VBD" and _later_month_without_year(words, published)
 
 
-_MONTH_NUMBERS = {
-    name: i
-    for i, name in enumerate(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        start=1,
-    )
-}
+_MONTH_NUMBERS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+"""Month names to their numbers (1 = January)."""
 
 
 def _later_month_without_year(words: list[str], published: date) -> bool:
