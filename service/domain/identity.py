@@ -21,7 +21,9 @@ Pure: no I/O besides the packaged term lists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from schemas.common import Topic
 from schemas.observations import CommitmentKind, CommitmentObservation
@@ -30,6 +32,7 @@ from service.domain.extraction.topics import form_terms, weak_terms
 
 __all__ = [
     "MATCH_THRESHOLD",
+    "CandidateIndex",
     "compatible",
     "match",
     "same_visit",
@@ -164,3 +167,155 @@ def match(obs: CommitmentObservation, commitments: Sequence[Commitment]) -> Comm
         if best_key is None or key < best_key:
             best, best_key = commitment, key
     return best
+
+
+_VISIT, _MEASURE, _OTHER_KINDS = 0, 1, 2
+_ROUNDING_SLACK = 1e-6
+"""Bounds are compared with this margin: a score is rounded to 6 places before it is compared."""
+
+
+def _kind_group(kind: CommitmentKind) -> int:
+    """Kinds that are :func:`compatible` share a group: visits, measures, everything else."""
+    if kind is CommitmentKind.VISIT:
+        return _VISIT
+    if kind is CommitmentKind.MEASURE:
+        return _MEASURE
+    return _OTHER_KINDS
+
+
+def _term_score(common: float, wa: float, wb: float) -> float:
+    """:func:`term_similarity` from the weights: shared, and of each side (same arithmetic)."""
+    overlap = common / min(wa, wb)
+    dice = 2 * common / (wa + wb)
+    return (overlap + dice) / 2
+
+
+@dataclass(slots=True)
+class _Features:
+    """What :func:`similarity` reads of a commitment, computed once per version of it."""
+
+    dyad: str
+    lower: frozenset[str]
+    weight: float
+    forms: frozenset[str]
+    topics: frozenset[Topic]
+    first_seen: float
+    postings: tuple[tuple[Any, int, str], ...]
+
+
+class CandidateIndex:
+    """An inverted index over one projection's commitments that finds what :func:`match` finds.
+
+    Postings map (direction, kind group, lower-cased key term) to the ids of the commitments
+    with that term; each posting also keeps a lower bound of its members' term weight. For a
+    commitment observation, :meth:`match` visits the postings of the observation's terms from the
+    shortest, scoring each commitment once from cached features, and stops as soon as no
+    commitment not yet scored can reach the threshold or beat the best so far (an upper bound of
+    :func:`similarity` from the weight of the terms left and the least commitment weight in their
+    postings). The result is the one ``match(obs, every commitment)`` returns: same scores, same
+    threshold, same ties (earliest ``first_seen``, then smallest id). Visits (few, and matched by
+    :func:`same_visit`) are scored by :func:`similarity` itself over their postings.
+    """
+
+    def __init__(self) -> None:
+        self._features: dict[str, _Features] = {}
+        self._postings: dict[tuple[Any, int, str], set[str]] = {}
+        self._least: dict[tuple[Any, int, str], float] = {}
+
+    def add(self, commitment: Commitment) -> None:
+        """Index ``commitment`` (new, or a new version of one indexed before: terms only grow)."""
+        lower = frozenset(t.lower() for t in commitment.key_terms)
+        weight = _weight(lower)
+        cid = commitment.id
+        known = self._features.get(cid)
+        group = _kind_group(commitment.kind)
+        keys = tuple((commitment.direction, group, t) for t in sorted(lower))
+        if known is None or known.postings != keys or known.weight != weight:
+            stale = set(known.postings) - set(keys) if known is not None else set()
+            for key in stale:  # only if a commitment lost a term, kind or direction
+                self._postings[key].discard(cid)
+            for key in keys:
+                self._postings.setdefault(key, set()).add(cid)
+                least = self._least.get(key)
+                self._least[key] = weight if least is None else min(least, weight)
+        self._features[cid] = _Features(
+            dyad=commitment.dyad,
+            lower=lower,
+            weight=weight,
+            forms=frozenset(commitment.key_terms) & form_terms(),
+            topics=frozenset(commitment.topics) - {Topic.OTHER},
+            first_seen=commitment.first_seen.timestamp(),
+            postings=keys,
+        )
+
+    def candidates(self, obs: CommitmentObservation) -> set[str]:
+        """Ids of the commitments sharing a lower-cased key term with ``obs`` (any kind)."""
+        terms = {t.lower() for t in obs.key_terms}
+        ids: set[str] = set()
+        for key, members in self._postings.items():
+            if key[2] in terms:
+                ids |= members
+        return ids
+
+    def match(
+        self, obs: CommitmentObservation, commitments: Mapping[str, Commitment]
+    ) -> Commitment | None:
+        """``match(obs, commitments.values())``, from the index (``commitments`` by id, every
+        indexed commitment as it now stands)."""
+        group = _kind_group(obs.kind)
+        lower = {t.lower() for t in obs.key_terms}
+        keys = [(obs.direction, group, t) for t in lower]
+        postings = [(key, self._postings.get(key)) for key in keys]
+        if group == _VISIT:
+            ids: set[str] = set()
+            for _, members in postings:
+                if members:
+                    ids |= members
+            return match(obs, [commitments[i] for i in sorted(ids)])
+        weak = weak_terms()
+        wa = _weight(lower)
+        if wa == 0:
+            return None
+        obs_forms = frozenset(obs.key_terms) & form_terms()
+        obs_topics = frozenset(obs.topics) - {Topic.OTHER}
+        topic_bound = 1.0 if obs_topics else 0.5
+        live = sorted(((len(m), k[2]) for k, m in postings if m), key=lambda p: (p[0], p[1]))
+        best_id: str | None = None
+        best_key: tuple[float, float, str] | None = None
+        floor = MATCH_THRESHOLD
+        scored: set[str] = set()
+        for i, (_, term) in enumerate(live):
+            rest = [t for _, t in live[i:]]
+            shared = sum(WEAK_TERM_WEIGHT if t in weak else 1.0 for t in rest)
+            least = min(self._least[(obs.direction, group, t)] for t in rest)
+            bound = TERM_WEIGHT * _term_score(shared, wa, max(shared, least))
+            bound = min(bound + TOPIC_WEIGHT * topic_bound, 1.0)
+            if bound + _ROUNDING_SLACK < floor:
+                break  # no commitment not yet scored can reach the threshold or the best
+            for cid in self._postings[(obs.direction, group, term)]:
+                if cid in scored:
+                    continue
+                scored.add(cid)
+                f = self._features[cid]
+                if f.dyad != obs.dyad:
+                    continue
+                if obs_forms and f.forms and not obs_forms & f.forms:
+                    continue
+                common = _weight(lower & f.lower)
+                if common == 0:
+                    continue
+                terms = _term_score(common, wa, f.weight)
+                if terms == 0.0:
+                    continue
+                if not obs_topics or not f.topics:
+                    topics = 0.5
+                else:
+                    topics = len(obs_topics & f.topics) / len(obs_topics | f.topics)
+                score = round(min(TERM_WEIGHT * terms + TOPIC_WEIGHT * topics, 1.0), 6)
+                if score < MATCH_THRESHOLD:
+                    continue
+                key = (-score, f.first_seen, cid)
+                if best_key is None or key < best_key:
+                    best_id, best_key = cid, key
+                    floor = score
+        return None if best_id is None else commitments[best_id]

@@ -82,7 +82,7 @@ class DyadProjection:
         self.last: tuple[datetime, str, int] | None = None
         self.emitted: set[str] = set()
         self.source_conf: dict[str, dict[str, float]] = {}
-        self._by_term: dict[str, set[str]] = {}  # key term -> commitment ids (derived index)
+        self._identity = identity.CandidateIndex()  # what identity.match needs (derived)
         self._binding: set[str] = set()  # ids of commitments a clock can make late (derived)
 
     # -- reducer -----------------------------------------------------------------------------
@@ -174,7 +174,7 @@ class DyadProjection:
         return out
 
     def _observe(self, obs: CommitmentObservation) -> list[Alert]:
-        prev = identity.match(obs, self._candidates(obs))
+        prev = self._identity.match(obs, self.commitments)
         if prev is None:
             if not obs.may_create:
                 return []
@@ -195,8 +195,7 @@ class DyadProjection:
         return alerts
 
     def _index(self, c: Commitment) -> None:
-        for term in c.key_terms:
-            self._by_term.setdefault(term.lower(), set()).add(c.id)
+        self._identity.add(c)
         if rules.is_binding(c):
             self._binding.add(c.id)
         else:
@@ -204,10 +203,7 @@ class DyadProjection:
 
     def _candidates(self, obs: CommitmentObservation) -> list[Commitment]:
         """Commitments sharing a key term with ``obs``: identity.similarity is 0 for the others."""
-        ids: set[str] = set()
-        for term in obs.key_terms:
-            ids |= self._by_term.get(term.lower(), set())
-        return [self.commitments[i] for i in sorted(ids)]
+        return [self.commitments[i] for i in sorted(self._identity.candidates(obs))]
 
     def _reschedule_with(self, before: Commitment, visit: Commitment) -> None:
         """Move the due window of what is to be done *during* a visit when the visit moves.
