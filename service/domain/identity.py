@@ -21,6 +21,7 @@ Pure: no I/O besides the packaged term lists.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -192,53 +193,79 @@ def _term_score(common: float, wa: float, wb: float) -> float:
 
 @dataclass(slots=True)
 class _Features:
-    """What :func:`similarity` reads of a commitment, computed once per version of it."""
+    """What :func:`similarity` reads of a commitment, computed once per version of it.
 
+    ``source`` is what they were computed from (key terms, topics, first_seen, kind, direction,
+    dyad): a new version with the same source keeps them.
+    """
+
+    source: tuple[Any, ...]
     dyad: str
     lower: frozenset[str]
     weight: float
     forms: frozenset[str]
     topics: frozenset[Topic]
     first_seen: float
-    postings: tuple[tuple[Any, int, str], ...]
+    postings: frozenset[tuple[Any, int, str]]
 
 
 class CandidateIndex:
     """An inverted index over one projection's commitments that finds what :func:`match` finds.
 
     Postings map (direction, kind group, lower-cased key term) to the ids of the commitments
-    with that term; each posting also keeps a lower bound of its members' term weight. For a
-    commitment observation, :meth:`match` visits the postings of the observation's terms from the
-    shortest, scoring each commitment once from cached features, and stops as soon as no
-    commitment not yet scored can reach the threshold or beat the best so far (an upper bound of
-    :func:`similarity` from the weight of the terms left and the least commitment weight in their
-    postings). The result is the one ``match(obs, every commitment)`` returns: same scores, same
-    threshold, same ties (earliest ``first_seen``, then smallest id). Visits (few, and matched by
-    :func:`same_visit`) are scored by :func:`similarity` itself over their postings.
+    with that term, grouped by the commitments' term weight. For a commitment observation,
+    :meth:`match` visits the postings of the observation's terms from the shortest, scoring each
+    commitment once from cached features; it skips a weight group, and then stops, as soon as no
+    commitment not yet scored there can reach the threshold or beat the best so far (an upper
+    bound of :func:`similarity` from the weight of the observation's terms not yet visited and the
+    commitments' weight). The result is the one ``match(obs, every commitment)`` returns: same
+    scores, same threshold, same ties (earliest ``first_seen``, then smallest id). Visits (few,
+    and matched by :func:`same_visit`) are scored by :func:`similarity` itself over their
+    postings.
     """
 
     def __init__(self) -> None:
         self._features: dict[str, _Features] = {}
-        self._postings: dict[tuple[Any, int, str], set[str]] = {}
-        self._least: dict[tuple[Any, int, str], float] = {}
+        # (direction, kind group, term) -> commitment term weight -> ids; and the count of ids
+        self._postings: dict[tuple[Any, int, str], dict[float, set[str]]] = {}
+        self._sizes: dict[tuple[Any, int, str], int] = {}
 
     def add(self, commitment: Commitment) -> None:
-        """Index ``commitment`` (new, or a new version of one indexed before: terms only grow)."""
+        """Index ``commitment``: a new one, or a new version of one indexed before."""
+        cid = commitment.id
+        source = (
+            commitment.key_terms,
+            commitment.topics,
+            commitment.first_seen,
+            commitment.kind,
+            commitment.direction,
+            commitment.dyad,
+        )
+        known = self._features.get(cid)
+        if known is not None and known.source == source:
+            return
         lower = frozenset(t.lower() for t in commitment.key_terms)
         weight = _weight(lower)
-        cid = commitment.id
-        known = self._features.get(cid)
         group = _kind_group(commitment.kind)
-        keys = tuple((commitment.direction, group, t) for t in sorted(lower))
-        if known is None or known.postings != keys or known.weight != weight:
-            stale = set(known.postings) - set(keys) if known is not None else set()
-            for key in stale:  # only if a commitment lost a term, kind or direction
-                self._postings[key].discard(cid)
-            for key in keys:
-                self._postings.setdefault(key, set()).add(cid)
-                least = self._least.get(key)
-                self._least[key] = weight if least is None else min(least, weight)
+        keys = frozenset((commitment.direction, group, t) for t in lower)
+        postings, sizes = self._postings, self._sizes
+        if known is not None:
+            for key in known.postings:
+                group_of = postings[key][known.weight]
+                group_of.discard(cid)
+                sizes[key] -= 1
+                if not group_of:
+                    del postings[key][known.weight]
+        for key in keys:
+            by_weight = postings.get(key)
+            if by_weight is None:
+                postings[key] = {weight: {cid}}
+                sizes[key] = 1
+            else:
+                by_weight.setdefault(weight, set()).add(cid)
+                sizes[key] += 1
         self._features[cid] = _Features(
+            source=source,
             dyad=commitment.dyad,
             lower=lower,
             weight=weight,
@@ -249,12 +276,14 @@ class CandidateIndex:
         )
 
     def candidates(self, obs: CommitmentObservation) -> set[str]:
-        """Ids of the commitments sharing a lower-cased key term with ``obs`` (any kind)."""
+        """Ids of the commitments sharing a lower-cased key term with ``obs`` (any kind): those
+        :func:`similarity` may score above 0. Scans every posting (for tests and tools)."""
         terms = {t.lower() for t in obs.key_terms}
         ids: set[str] = set()
-        for key, members in self._postings.items():
+        for key, by_weight in self._postings.items():
             if key[2] in terms:
-                ids |= members
+                for members in by_weight.values():
+                    ids |= members
         return ids
 
     def match(
@@ -262,60 +291,87 @@ class CandidateIndex:
     ) -> Commitment | None:
         """``match(obs, commitments.values())``, from the index (``commitments`` by id, every
         indexed commitment as it now stands)."""
+        direction = obs.direction
         group = _kind_group(obs.kind)
+        postings = self._postings
         lower = {t.lower() for t in obs.key_terms}
-        keys = [(obs.direction, group, t) for t in lower]
-        postings = [(key, self._postings.get(key)) for key in keys]
         if group == _VISIT:
             ids: set[str] = set()
-            for _, members in postings:
-                if members:
+            for t in lower:
+                for members in postings.get((direction, group, t), {}).values():
                     ids |= members
             return match(obs, [commitments[i] for i in sorted(ids)])
         weak = weak_terms()
-        wa = _weight(lower)
-        if wa == 0:
+        weights = {t: WEAK_TERM_WEIGHT if t in weak else 1.0 for t in lower}
+        wa = sum(weights.values())
+        live = []
+        sizes = self._sizes
+        for t in lower:
+            key = (direction, group, t)
+            if sizes.get(key):
+                live.append((sizes[key], t, postings[key]))
+        if not live:
             return None
+        live.sort(key=lambda p: (p[0], p[1]))
+        # A commitment first met in live[i] shares at most the weight of live[i:]: shared[i]
+        topic_bound = 0.5 if not obs.topics or set(obs.topics) <= {Topic.OTHER} else 1.0
+        shared = [0.0] * len(live)
+        bounds = [0.0] * len(live)
+        total, least = 0.0, math.inf
+        for i in range(len(live) - 1, -1, -1):
+            total += weights[live[i][1]]
+            least = min(least, *live[i][2])
+            shared[i] = total
+            bounds[i] = self._bound(total, wa, max(total, least), topic_bound)
         obs_forms = frozenset(obs.key_terms) & form_terms()
         obs_topics = frozenset(obs.topics) - {Topic.OTHER}
-        topic_bound = 1.0 if obs_topics else 0.5
-        live = sorted(((len(m), k[2]) for k, m in postings if m), key=lambda p: (p[0], p[1]))
+        features = self._features
+        dyad = obs.dyad
         best_id: str | None = None
         best_key: tuple[float, float, str] | None = None
         floor = MATCH_THRESHOLD
         scored: set[str] = set()
-        for i, (_, term) in enumerate(live):
-            rest = [t for _, t in live[i:]]
-            shared = sum(WEAK_TERM_WEIGHT if t in weak else 1.0 for t in rest)
-            least = min(self._least[(obs.direction, group, t)] for t in rest)
-            bound = TERM_WEIGHT * _term_score(shared, wa, max(shared, least))
-            bound = min(bound + TOPIC_WEIGHT * topic_bound, 1.0)
-            if bound + _ROUNDING_SLACK < floor:
+        last = len(live) - 1
+        for i, (_, _, by_weight) in enumerate(live):
+            if bounds[i] + _ROUNDING_SLACK < floor:
                 break  # no commitment not yet scored can reach the threshold or the best
-            for cid in self._postings[(obs.direction, group, term)]:
-                if cid in scored:
-                    continue
-                scored.add(cid)
-                f = self._features[cid]
-                if f.dyad != obs.dyad:
-                    continue
-                if obs_forms and f.forms and not obs_forms & f.forms:
-                    continue
-                common = _weight(lower & f.lower)
-                if common == 0:
-                    continue
-                terms = _term_score(common, wa, f.weight)
-                if terms == 0.0:
-                    continue
-                if not obs_topics or not f.topics:
-                    topics = 0.5
-                else:
-                    topics = len(obs_topics & f.topics) / len(obs_topics | f.topics)
-                score = round(min(TERM_WEIGHT * terms + TOPIC_WEIGHT * topics, 1.0), 6)
-                if score < MATCH_THRESHOLD:
-                    continue
-                key = (-score, f.first_seen, cid)
-                if best_key is None or key < best_key:
-                    best_id, best_key = cid, key
-                    floor = score
+            for wb, members in by_weight.items():
+                if len(by_weight) > 1 or i:
+                    bound = self._bound(min(shared[i], wb), wa, wb, topic_bound)
+                    if bound + _ROUNDING_SLACK < floor:
+                        continue  # nobody of this weight can: skipped here and wherever met
+                for cid in members:
+                    if i and cid in scored:
+                        continue
+                    if i < last:
+                        scored.add(cid)
+                    f = features[cid]
+                    if f.dyad != dyad or (obs_forms and f.forms and not obs_forms & f.forms):
+                        continue
+                    common = sum([weights[t] for t in lower & f.lower])
+                    if common == 0:
+                        continue
+                    terms = (common / min(wa, wb) + 2 * common / (wa + wb)) / 2
+                    if terms == 0.0:
+                        continue
+                    if not obs_topics or not f.topics:
+                        topics = 0.5
+                    else:
+                        topics = len(obs_topics & f.topics) / len(obs_topics | f.topics)
+                    score = round(min(TERM_WEIGHT * terms + TOPIC_WEIGHT * topics, 1.0), 6)
+                    if score < floor:
+                        continue
+                    key = (-score, f.first_seen, cid)
+                    if best_key is None or key < best_key:
+                        best_id, best_key = cid, key
+                        floor = score
         return None if best_id is None else commitments[best_id]
+
+    @staticmethod
+    def _bound(common: float, wa: float, wb: float, topic_bound: float) -> float:
+        """The similarity of a commitment of term weight ``wb`` sharing ``common`` with an
+        observation of weight ``wa``, at the best topic agreement ``topic_bound``. It grows with
+        ``common`` and shrinks as ``wb`` grows past ``common``, so it bounds from above any
+        commitment sharing at most ``common`` and weighing at least ``wb``."""
+        term_bound = _term_score(common, wa, wb)
+        return min(TERM_WEIGHT * term_bound + TOPIC_WEIGHT * topic_bound, 1.0)
