@@ -206,7 +206,7 @@ class _Features:
     forms: frozenset[str]
     topics: frozenset[Topic]
     first_seen: float
-    postings: frozenset[tuple[Any, int, str]]
+    space: tuple[Any, int]
 
 
 class CandidateIndex:
@@ -226,9 +226,9 @@ class CandidateIndex:
 
     def __init__(self) -> None:
         self._features: dict[str, _Features] = {}
-        # (direction, kind group, term) -> commitment term weight -> ids; and the count of ids
-        self._postings: dict[tuple[Any, int, str], dict[float, set[str]]] = {}
-        self._sizes: dict[tuple[Any, int, str], int] = {}
+        # (direction, kind group) -> term -> commitment term weight -> ids
+        self._postings: dict[tuple[Any, int], dict[str, dict[float, set[str]]]] = {}
+        self._sizes: dict[tuple[Any, int], dict[str, int]] = {}  # the count of those ids
 
     def add(self, commitment: Commitment) -> None:
         """Index ``commitment``: a new one, or a new version of one indexed before."""
@@ -244,35 +244,41 @@ class CandidateIndex:
         known = self._features.get(cid)
         if known is not None and known.source == source:
             return
-        lower = frozenset(t.lower() for t in commitment.key_terms)
+        lower = frozenset([t.lower() for t in commitment.key_terms])
         weight = _weight(lower)
-        group = _kind_group(commitment.kind)
-        keys = frozenset((commitment.direction, group, t) for t in lower)
-        postings, sizes = self._postings, self._sizes
+        space = (commitment.direction, _kind_group(commitment.kind))
         if known is not None:
-            for key in known.postings:
-                group_of = postings[key][known.weight]
-                group_of.discard(cid)
-                sizes[key] -= 1
-                if not group_of:
-                    del postings[key][known.weight]
-        for key in keys:
-            by_weight = postings.get(key)
+            old_postings, old_sizes = self._postings[known.space], self._sizes[known.space]
+            for term in known.lower:
+                by_weight = old_postings[term]
+                members = by_weight[known.weight]
+                members.discard(cid)
+                old_sizes[term] -= 1
+                if not members:
+                    del by_weight[known.weight]
+        postings = self._postings.setdefault(space, {})
+        sizes = self._sizes.setdefault(space, {})
+        for term in lower:
+            by_weight = postings.get(term)
             if by_weight is None:
-                postings[key] = {weight: {cid}}
-                sizes[key] = 1
+                postings[term] = {weight: {cid}}
+                sizes[term] = 1
             else:
-                by_weight.setdefault(weight, set()).add(cid)
-                sizes[key] += 1
+                members = by_weight.get(weight)
+                if members is None:
+                    by_weight[weight] = {cid}
+                else:
+                    members.add(cid)
+                sizes[term] += 1
         self._features[cid] = _Features(
             source=source,
             dyad=commitment.dyad,
             lower=lower,
             weight=weight,
-            forms=frozenset(commitment.key_terms) & form_terms(),
+            forms=form_terms().intersection(commitment.key_terms),
             topics=frozenset(commitment.topics) - {Topic.OTHER},
             first_seen=commitment.first_seen.timestamp(),
-            postings=keys,
+            space=space,
         )
 
     def candidates(self, obs: CommitmentObservation) -> set[str]:
@@ -280,9 +286,9 @@ class CandidateIndex:
         :func:`similarity` may score above 0. Scans every posting (for tests and tools)."""
         terms = {t.lower() for t in obs.key_terms}
         ids: set[str] = set()
-        for key, by_weight in self._postings.items():
-            if key[2] in terms:
-                for members in by_weight.values():
+        for postings in self._postings.values():
+            for term in terms:
+                for members in postings.get(term, {}).values():
                     ids |= members
         return ids
 
@@ -291,25 +297,26 @@ class CandidateIndex:
     ) -> Commitment | None:
         """``match(obs, commitments.values())``, from the index (``commitments`` by id, every
         indexed commitment as it now stands)."""
-        direction = obs.direction
-        group = _kind_group(obs.kind)
-        postings = self._postings
+        space = (obs.direction, _kind_group(obs.kind))
+        postings = self._postings.get(space)
+        if postings is None:
+            return None
         lower = {t.lower() for t in obs.key_terms}
-        if group == _VISIT:
+        if space[1] == _VISIT:
             ids: set[str] = set()
             for t in lower:
-                for members in postings.get((direction, group, t), {}).values():
+                for members in postings.get(t, {}).values():
                     ids |= members
             return match(obs, [commitments[i] for i in sorted(ids)])
         weak = weak_terms()
         weights = {t: WEAK_TERM_WEIGHT if t in weak else 1.0 for t in lower}
         wa = sum(weights.values())
         live = []
-        sizes = self._sizes
+        sizes = self._sizes[space]
         for t in lower:
-            key = (direction, group, t)
-            if sizes.get(key):
-                live.append((sizes[key], t, postings[key]))
+            size = sizes.get(t)
+            if size:
+                live.append((size, t, postings[t]))
         if not live:
             return None
         live.sort(key=lambda p: (p[0], p[1]))
@@ -323,7 +330,7 @@ class CandidateIndex:
             least = min(least, *live[i][2])
             shared[i] = total
             bounds[i] = self._bound(total, wa, max(total, least), topic_bound)
-        obs_forms = frozenset(obs.key_terms) & form_terms()
+        obs_forms = form_terms().intersection(obs.key_terms)
         obs_topics = frozenset(obs.topics) - {Topic.OTHER}
         features = self._features
         dyad = obs.dyad

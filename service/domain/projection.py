@@ -58,6 +58,15 @@ def commitment_id(obs: CommitmentObservation) -> str:
     return f"{_slug(obs.title)}-{_digest(obs.dyad, obs.observation_id, obs.title, size=8)}"
 
 
+def _union(kept: list[Any], more: Iterable[Any], key: Any = None) -> list[Any]:
+    """``sorted(set(kept) | set(more), key=key)``, given that ``kept`` is already sorted and
+    unique (every list a commitment keeps is): ``kept`` itself when ``more`` adds nothing, so an
+    unchanged list is shared between versions of a commitment instead of rebuilt."""
+    if all(item in kept for item in more):
+        return kept
+    return sorted(set(kept).union(more), key=key)
+
+
 def _noisy_or(per_source: dict[str, float]) -> float:
     miss = math.prod(1.0 - min(max(c, 0.0), 1.0) for c in per_source.values())
     return round(min(0.99, 1.0 - miss), 3)
@@ -252,10 +261,10 @@ class DyadProjection:
         conf = self.source_conf.setdefault(prev.id, {})
         conf[obs.evidence.source] = max(conf.get(obs.evidence.source, 0.0), obs.confidence)
         update: dict[str, Any] = {
-            "parties": sorted(set(prev.parties) | set(obs.parties)),
-            "topics": sorted(set(prev.topics) | set(obs.topics), key=_TOPIC_ORDER.__getitem__),
+            "parties": _union(prev.parties, obs.parties),
+            "topics": _union(prev.topics, obs.topics, _TOPIC_ORDER.__getitem__),
             "evidence": [*prev.evidence, obs.evidence],
-            "key_terms": sorted(set(prev.key_terms) | set(obs.key_terms)),
+            "key_terms": _union(prev.key_terms, obs.key_terms),
             "confidence": _noisy_or(conf),
             "first_seen": min(prev.first_seen, obs.event_time),
             "last_seen": max(prev.last_seen, obs.event_time),
