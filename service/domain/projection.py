@@ -7,6 +7,13 @@ observation that arrives late (behind what was applied) is handled by :func:`ref
 rebuilds the dyad from its sorted log, so two runtimes that saw the same observations in different
 orders agree byte for byte. An observation id seen before changes nothing and emits nothing.
 
+Which commitment an observation mentions is :func:`identity.match` over the dyad's commitments;
+the reducer asks an :class:`identity.CandidateIndex` (an inverted index of key terms with cached
+term sets and weights, kept beside the state) that returns the same commitment without scoring
+every one. Commitments are immutable models: an alert carries the commitment as it stood when
+the alert was raised, so a change makes a new version (a shallow copy; unchanged lists are
+shared between versions).
+
 Confidence of a commitment: noisy-OR over distinct sources of each source's strongest mention,
 ``1 - prod(1 - c_s)``, capped at 0.99 and rounded to 3 places (two independent outlets raise it).
 """
