@@ -7,6 +7,13 @@ observation that arrives late (behind what was applied) is handled by :func:`ref
 rebuilds the dyad from its sorted log, so two runtimes that saw the same observations in different
 orders agree byte for byte. An observation id seen before changes nothing and emits nothing.
 
+Which commitment an observation mentions is :func:`identity.match` over the dyad's commitments;
+the reducer asks an :class:`identity.CandidateIndex` (an inverted index of key terms with cached
+term sets and weights, kept beside the state) that returns the same commitment without scoring
+every one. Commitments are immutable models: an alert carries the commitment as it stood when
+the alert was raised, so a change makes a new version (a shallow copy; unchanged lists are
+shared between versions).
+
 Confidence of a commitment: noisy-OR over distinct sources of each source's strongest mention,
 ``1 - prod(1 - c_s)``, capped at 0.99 and rounded to 3 places (two independent outlets raise it).
 """
@@ -58,6 +65,15 @@ def commitment_id(obs: CommitmentObservation) -> str:
     return f"{_slug(obs.title)}-{_digest(obs.dyad, obs.observation_id, obs.title, size=8)}"
 
 
+def _union(kept: list[Any], more: Iterable[Any], key: Any = None) -> list[Any]:
+    """``sorted(set(kept) | set(more), key=key)``, given that ``kept`` is already sorted and
+    unique (every list a commitment keeps is): ``kept`` itself when ``more`` adds nothing, so an
+    unchanged list is shared between versions of a commitment instead of rebuilt."""
+    if all(item in kept for item in more):
+        return kept
+    return sorted(set(kept).union(more), key=key)
+
+
 def _noisy_or(per_source: dict[str, float]) -> float:
     miss = math.prod(1.0 - min(max(c, 0.0), 1.0) for c in per_source.values())
     return round(min(0.99, 1.0 - miss), 3)
@@ -82,7 +98,7 @@ class DyadProjection:
         self.last: tuple[datetime, str, int] | None = None
         self.emitted: set[str] = set()
         self.source_conf: dict[str, dict[str, float]] = {}
-        self._by_term: dict[str, set[str]] = {}  # key term -> commitment ids (derived index)
+        self._identity = identity.CandidateIndex()  # what identity.match needs (derived)
         self._binding: set[str] = set()  # ids of commitments a clock can make late (derived)
 
     # -- reducer -----------------------------------------------------------------------------
@@ -174,7 +190,7 @@ class DyadProjection:
         return out
 
     def _observe(self, obs: CommitmentObservation) -> list[Alert]:
-        prev = identity.match(obs, self._candidates(obs))
+        prev = self._identity.match(obs, self.commitments)
         if prev is None:
             if not obs.may_create:
                 return []
@@ -195,8 +211,7 @@ class DyadProjection:
         return alerts
 
     def _index(self, c: Commitment) -> None:
-        for term in c.key_terms:
-            self._by_term.setdefault(term.lower(), set()).add(c.id)
+        self._identity.add(c)
         if rules.is_binding(c):
             self._binding.add(c.id)
         else:
@@ -204,10 +219,7 @@ class DyadProjection:
 
     def _candidates(self, obs: CommitmentObservation) -> list[Commitment]:
         """Commitments sharing a key term with ``obs``: identity.similarity is 0 for the others."""
-        ids: set[str] = set()
-        for term in obs.key_terms:
-            ids |= self._by_term.get(term.lower(), set())
-        return [self.commitments[i] for i in sorted(ids)]
+        return [self.commitments[i] for i in sorted(self._identity.candidates(obs))]
 
     def _reschedule_with(self, before: Commitment, visit: Commitment) -> None:
         """Move the due window of what is to be done *during* a visit when the visit moves.
@@ -256,10 +268,10 @@ class DyadProjection:
         conf = self.source_conf.setdefault(prev.id, {})
         conf[obs.evidence.source] = max(conf.get(obs.evidence.source, 0.0), obs.confidence)
         update: dict[str, Any] = {
-            "parties": sorted(set(prev.parties) | set(obs.parties)),
-            "topics": sorted(set(prev.topics) | set(obs.topics), key=_TOPIC_ORDER.__getitem__),
+            "parties": _union(prev.parties, obs.parties),
+            "topics": _union(prev.topics, obs.topics, _TOPIC_ORDER.__getitem__),
             "evidence": [*prev.evidence, obs.evidence],
-            "key_terms": sorted(set(prev.key_terms) | set(obs.key_terms)),
+            "key_terms": _union(prev.key_terms, obs.key_terms),
             "confidence": _noisy_or(conf),
             "first_seen": min(prev.first_seen, obs.event_time),
             "last_seen": max(prev.last_seen, obs.event_time),
