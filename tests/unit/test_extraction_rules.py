@@ -692,3 +692,17 @@ def test_an_appositive_about_the_past_does_not_date_the_news() -> None:
         "restoring ties that collapsed in 2023."
     )
     assert [(d, s) for d, s, _ in got] == [("CA-IN", "agreed")], got
+
+
+def test_list_items_borrow_the_lead_ins_countries() -> None:
+    body = (
+        "Kenya and Uganda agreed to:\n- reopen the Busia crossing;\n- Establish a fisheries board"
+    )
+    got = {(d, s, t) for d, s, t in _read(body)}
+    assert ("KE-UG", "agreed", "reopen the Busia crossing") in got, got
+    assert ("KE-UG", "agreed", "establish a fisheries board") in got, got
+
+
+def test_a_huge_list_or_colon_run_stays_linear() -> None:
+    body = "Kenya and Uganda agreed " + "to: " * 20000
+    assert _read(body) == []  # a lead-in reader quadratic in the length would hit the timeout

@@ -33,7 +33,7 @@ import calendar
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -441,7 +441,10 @@ def extract(
     texts: list[str] = []
     boiler = _boilerplate()
     lead = ""  # "the two sides agreed to:" before a list: each item continues it
-    for sent, local in zip(sentences, locals_, strict=True):
+    lead_at = 0  # body offset of the lead-in's first character
+    lead_actors: list[Mention] = []
+    borrowed: dict[int, list[Mention]] = {}  # sentence index -> the lead-in's actors it repeats
+    for n, (sent, local) in enumerate(zip(sentences, locals_, strict=True)):
         skip = _line_prefix(sent, event.body)
         text = sent.text[skip:]
         item = _LIST_ITEM.match(text)
@@ -451,18 +454,26 @@ def extract(
             text = text[item.end() :]
             carried_lead = lead
             text = text[:1].lower() + text[1:]  # "- Resume flights": "agreed to resume flights"
+            # the lead-in's actors, moved to where the parsed text repeats them
+            shift = sent.start + skip - len(carried_lead) - lead_at
+            borrowed[n] = [
+                replace(m, start=m.start + shift, end=m.end + shift) for m in lead_actors
+            ]
         elif item:
             skip += item.end()  # "6. The Vietnamese side announced": parse the sentence only
             text = text[item.end() :]
         else:
             lead = _lead_in(text)
+            lead_at = sent.start + skip
+            lead_actors = [m for m in local if lead_at <= m.start and m.end <= lead_at + len(lead)]
         if (
             not text.strip()
             or boiler.search(sent.text.strip())
             or text.rstrip().endswith("?")
             or (skip and _QUESTION_LABEL.match(sent.text))
             or not is_candidate(
-                carried_lead + text, any(m.start >= sent.start + skip for m in local)
+                carried_lead + text,
+                bool(borrowed.get(n)) or any(m.start >= sent.start + skip for m in local),
             )
         ):
             prepared.append(None)
@@ -479,7 +490,7 @@ def extract(
         and event.statement_kind is not StatementKind.JOINT_STATEMENT
         else []
     )
-    for sent, local, prep in zip(sentences, locals_, prepared, strict=True):
+    for n, (sent, local, prep) in enumerate(zip(sentences, locals_, prepared, strict=True)):
         speakers = [(m.start - sent.start, m.end - sent.start, m.kind) for m in local]
         attr = attribution(sent.text, speakers)
         if attr is not None:
@@ -524,7 +535,7 @@ def extract(
                     sent,
                     sent.start + skip,
                     parsed_docs[index],
-                    local,
+                    local + borrowed.get(n, []),
                     attr,
                     hedged,
                     deny,
@@ -648,6 +659,8 @@ def _continues(item: str) -> bool:
 def _lead_in(text: str) -> str:
     """The words a list's items continue, from the sentence that opens it ("The two sides agreed
     to:" -> "The two sides agreed to "), or "" when ``text`` opens no list of undertakings."""
+    if not text.rstrip().endswith(":") or len(text) > 400:
+        return ""  # a lead-in is one short sentence ending in a colon (bounds the match's cost)
     m = _LEAD_VERB.match(text)
     if m is None:
         return ""
