@@ -706,3 +706,17 @@ def test_list_items_borrow_the_lead_ins_countries() -> None:
 def test_a_huge_list_or_colon_run_stays_linear() -> None:
     body = "Kenya and Uganda agreed " + "to: " * 20000
     assert _read(body) == []  # a lead-in reader quadratic in the length would hit the timeout
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("Talks between Lima and La Paz on the gas pipeline have stalled.", "paused"),
+        ("Serbia pulled out of the energy agreement with Hungary.", "reversed"),
+        ("Vietnam has put its purchase of Korean howitzers on ice.", "paused"),
+        ("The construction of the Kenya-Ethiopia highway is now complete.", "fulfilled"),
+        ("Seoul will phase out tariffs on Australian beef by 2028.", "reversed"),
+    ],
+)
+def test_status_phrasings(body: str, status: str) -> None:
+    assert status in {s for _, s, _ in _read(body)}, _read(body)

@@ -679,6 +679,13 @@ def _object(tok: Token, change: bool = False) -> Token | None:
             obj = _prep_object(c)
             if obj is not None and obj.pos_ in ("NOUN", "PROPN"):
                 return obj
+        if change and c.dep_ == "prep" and c.lower_ in ("out", "away"):
+            inner = next(
+                (x for x in c.children if x.dep_ == "prep" and x.lower_ in ("of", "from")), None
+            )
+            obj = _prep_object(inner) if inner is not None else None
+            if obj is not None and obj.pos_ in ("NOUN", "PROPN"):
+                return obj  # "pulled out of the energy agreement" (out parsed as a preposition)
     return _stranded_object(tok)
 
 
@@ -1264,7 +1271,7 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
     elif (
         own.get("particle")
         and not _has_particle(tok, own["particle"])
-        and lemma in ("set", "push", "roll", "tear", "pull", "back", "call")
+        and lemma in ("set", "push", "roll", "tear", "pull", "back", "call", "phase")
     ):
         if not _governed(tok) or not any(c.dep_ == "dobj" for c in tok.children):
             return None
@@ -2064,6 +2071,8 @@ def _state_clause(tok: Token, lemma: str) -> Clause | None:
         verb = tok.head
         while verb.dep_ in ("pobj", "prep", "advmod", "acomp", "attr") and verb.head is not verb:
             verb = verb.head
+        if verb.dep_ == "dobj" and _lemma(verb.head) in ("put", "place"):
+            verb = verb.head  # "put its purchase of howitzers on ice" (hung on the object)
     if verb.pos_ not in ("VERB", "AUX") or _negated(verb):
         return None
     subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
