@@ -720,3 +720,18 @@ def test_a_huge_list_or_colon_run_stays_linear() -> None:
 )
 def test_status_phrasings(body: str, status: str) -> None:
     assert status in {s for _, s, _ in _read(body)}, _read(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("Algeria recalled its ambassador to Spain for consultations.", "in_progress"),
+        ("Peru declared the Mexican ambassador persona non grata.", "in_progress"),
+        (
+            "The resumption of direct flights between India and China is expected in June.",
+            "proposed",
+        ),
+    ],
+)
+def test_envoys_and_expected_nominals(body: str, status: str) -> None:
+    assert status in {s for _, s, _ in _read(body)}, _read(body)

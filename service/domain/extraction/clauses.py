@@ -1337,6 +1337,12 @@ def _content_clause(tok: Token, lemma: str, own: dict[str, Any] | None = None) -
         obj is None or obj.lemma_.lower() not in lex.talks_nouns | _MEETINGS
     ):
         return None
+    if lemma == "declare" and obj is None and "persona" in {t.lower_ for t in tok.subtree}:
+        # "declared the Mexican ambassador persona non grata", parsed as a clause of its own
+        obj = next(
+            (t for t in tok.subtree if t.i > tok.i and t.lemma_.lower() in lex.measure_objects),
+            None,
+        )
     if own.get("needs_noun") and (
         obj is None
         or (obj.lemma_.lower() not in lex.agreement_nouns and lemma != "declare")
@@ -1886,8 +1892,12 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
             status = _S(lex.control[hlemma]["status"])
             if status is _S.AGREED and entry["status"] in ("in_progress",):
                 status = _S.AGREED
-        elif mod is _S.PROPOSED:
-            status, hedged = _S.PROPOSED, True
+        elif mod is _S.PROPOSED or (
+            tok.dep_ in ("nsubj", "nsubjpass")
+            and hlemma in lex.control
+            and lex.control[hlemma]["status"] == "proposed"
+        ):
+            status, hedged = _S.PROPOSED, True  # "the resumption of flights is expected in May"
         elif mod is _S.AGREED and tok.dep_ in ("nsubj", "nsubjpass"):
             status = _S.AGREED if entry["status"] in ("in_progress", "fulfilled") else status
     own = lex.content.get(verb_lemma)

@@ -1499,6 +1499,13 @@ def _syntactic(
             for m in local:
                 blanked = blanked.replace(m.text, " ")
             terms = key_terms(blanked)
+            if not terms and kind is CommitmentKind.MEASURE:
+                # "recalled its ambassador": the envoy is the measure's object, not a partner
+                unplaced = title
+                for m in local:
+                    if m.kind in ("country", "capital", "demonym", "city"):
+                        unplaced = unplaced.replace(m.text, " ")
+                terms = key_terms(unplaced)
             if not terms or (len(title.split()) == 1 and not _specific(title, kind)):
                 continue
             if _not_bilateral().search(title) or _not_bilateral().search(
