@@ -735,3 +735,14 @@ def test_status_phrasings(body: str, status: str) -> None:
 )
 def test_envoys_and_expected_nominals(body: str, status: str) -> None:
     assert status in {s for _, s, _ in _read(body)}, _read(body)
+
+
+def test_readiness_and_intention_are_proposals() -> None:
+    body = (
+        "India and Uzbekistan issued a joint statement on Monday.\n\n"
+        "Both sides expressed their readiness to expand cooperation in energy and tourism. "
+        "They reaffirmed their intention to hold the next session of the joint commission in 2027."
+    )
+    got = {(d, s) for d, s, _ in _read(body)}
+    assert got == {("IN-UZ", "proposed")}, _read(body)
+    assert len(_read(body)) == 2
