@@ -746,3 +746,9 @@ def test_readiness_and_intention_are_proposals() -> None:
     got = {(d, s) for d, s, _ in _read(body)}
     assert got == {("IN-UZ", "proposed")}, _read(body)
     assert len(_read(body)) == 2
+
+
+def test_agreeing_to_work_on_a_project_names_it() -> None:
+    got = _read("Nigeria and Niger agreed to work on the Trans-Saharan gas pipeline.")
+    assert [(d, s) for d, s, _ in got] == [("NE-NG", "under_discussion")], got
+    assert _read("Officials from Peru and Chile worked hand in hand on the fisheries plan.") == []

@@ -1618,12 +1618,18 @@ def _control_object_clause(tok: Token, lemma: str) -> Clause | None:
     # a verbal complement is read from the complement's side (_content_clause)
     if any(c.dep_ in ("xcomp", "ccomp") for c in tok.children):
         return None
+    if lemma == "work" and (
+        _is_passive(tok)
+        or _has_particle(tok, "out")
+        or not (tok.dep_ == "xcomp" or _modal_status(tok)[0] is not None)
+    ):
+        return None  # "agreed to work on the pipeline"; not "worked hand in hand", "worked out"
     obj = None
     for c in tok.children:
         if c.dep_ in ("dobj", "obj") and c.pos_ in ("NOUN", "PROPN", "NUM"):
             obj = c
             break
-        if c.dep_ == "prep" and c.lower_ in ("on", "to", "upon"):
+        if c.dep_ == "prep" and c.lower_ in ("on", "to", "upon", "towards", "toward"):
             o = _prep_object(c)
             if o is not None and o.pos_ in ("NOUN", "PROPN") and o.tag_ != "VBG":
                 obj = o
