@@ -752,3 +752,19 @@ def test_agreeing_to_work_on_a_project_names_it() -> None:
     got = _read("Nigeria and Niger agreed to work on the Trans-Saharan gas pipeline.")
     assert [(d, s) for d, s, _ in got] == [("NE-NG", "under_discussion")], got
     assert _read("Officials from Peru and Chile worked hand in hand on the fisheries plan.") == []
+
+
+def test_an_infinitive_hung_on_a_meeting_still_has_its_governor() -> None:
+    got = _read(
+        "Argentina and Brazil agreed at a meeting of deputy ministers last week to hold a "
+        "round of negotiations on their automotive regime in June."
+    )
+    assert [(d, s) for d, s, _ in got] == [("AR-BR", "agreed")], got
+
+
+def test_a_working_group_can_be_convened() -> None:
+    got = _read(
+        "The Philippines and Vietnam undertook to convene their joint working group "
+        "on maritime concerns."
+    )
+    assert ("PH-VN", "agreed") in {(d, s) for d, s, _ in got}, got

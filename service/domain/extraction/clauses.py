@@ -145,9 +145,14 @@ _MEETINGS = frozenset(
         "cabinet",
         "council",
         "conference",
+        "group",
+        "committee",
+        "mechanism",
+        "talks",
     }
 )
-"""What "hold / host / convene" can commit to (a meeting, a round, an exercise)."""
+"""What "hold / host / convene" can commit to (a meeting, a round, an exercise, a working
+group or committee that meets)."""
 
 _LIFTING = frozenset(
     {"lift", "remove", "rescind", "repeal", "abolish", "roll", "end", "scrap", "drop", "waive"}
@@ -517,6 +522,7 @@ def _tense(tok: Token) -> str:
 def _walk_up(tok: Token) -> Iterator[Token]:
     """Governors of ``tok``: through xcomp / pcomp / to-phrases / purpose clauses / conjuncts."""
     cur = tok
+    came_by_acl = False
     for _ in range(8):
         dep = cur.dep_
         head = cur.head
@@ -534,12 +540,24 @@ def _walk_up(tok: Token) -> Iterator[Token]:
         elif dep == "pobj" and head.dep_ == "prep" and head.lower_ in ("to", "on", "for", "in"):
             cur = head
             continue
+        elif (
+            dep == "pobj"
+            and head.lower_ == "at"
+            and came_by_acl
+            and head.head.pos_ == "VERB"
+            and head.head is not head
+        ):
+            # "agreed at a meeting ... to hold a round": the infinitive hung on the meeting
+            cur = head.head
+            yield cur
+            continue
         elif (dep == "prep" and cur.lower_ in ("to", "on", "for")) or (
             dep in ("dobj", "nsubjpass", "nsubj", "attr") and head.pos_ in ("VERB", "AUX", "ADJ")
         ):
             pass
         else:
             return
+        came_by_acl = dep == "acl"
         yield head
         cur = head
 
@@ -962,6 +980,24 @@ _OBJECT_CONTROL = frozenset(
     {"commit", "oblige", "obligate", "require", "bind", "allow", "permit", "authorise", "authorize"}
 )
 """Verbs whose object does what their infinitive says ("commits Britain to supply")."""
+
+_INTERPRETING = frozenset(
+    {
+        "underscore",
+        "underline",
+        "signal",
+        "show",
+        "reflect",
+        "demonstrate",
+        "highlight",
+        "suggest",
+        "indicate",
+        "illustrate",
+        "question",
+        "doubt",
+    }
+)
+"""Verbs by which a writer reads a plan into events ("signalled its intention to")."""
 
 _QUESTION_WORDS = frozenset({"how", "whether", "why", "what"})
 
@@ -1816,6 +1852,8 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
             # "reversed its decision to ban imports", "postponed its plan to build": the deed
             # takes the change's status
             status = _S(head_own["past"])
+        if tok.dep_ == "dobj" and _lemma(tok.head) in _INTERPRETING:
+            return None  # "underscored Ottawa's intention to improve relations": a reading
         if entry.get("to_only") and (
             tok.lower_ not in lex.agreement_nouns
             or (tok.dep_ != "dobj" and tok.lower_ != "agreement")

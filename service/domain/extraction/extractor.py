@@ -768,6 +768,17 @@ def _clause_dyads(
     if not agents and words & _TALKS_SUBJECTS:
         collective = True  # "the dialogue focused on ...": both parties to it
     direct = _direct_partners(parsed, clause)
+    if len(agents) >= 2:
+        # "the two agreed in Montevideo": where they met, not whom they committed to
+        direct = {
+            i
+            for i in direct
+            if not (
+                i in owner
+                and owner[i].kind in ("capital", "city")
+                and parsed[i].head.lower_ in ("in", "at")
+            )
+        }
     only_one = len(set(sentence_countries) - set(agents)) == 0
     partner_idx = [
         i
