@@ -33,8 +33,7 @@ def a_story() -> list[NewsArticle]:
         _news(
             "clock-a-2",
             datetime(2026, 6, 2, 9, tzinfo=UTC),
-            "Australian and Japanese officials met in Tokyo on Monday to discuss hydrogen "
-            "exports.",
+            "Australian and Japanese officials met in Tokyo on Monday to discuss hydrogen exports.",
         ),
     ]
 
