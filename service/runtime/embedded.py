@@ -33,7 +33,7 @@ from schemas.events import NewsArticle, OfficialStatement
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from schemas.state import RelationshipState
 from service.domain.extraction import extract
-from service.domain.projection import DyadProjection, refold
+from service.domain.projection import DyadProjection, clock_as_of, refold
 from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.inputs import Rejected
 from service.runtime.metrics import Metrics, reason_label
@@ -445,12 +445,14 @@ class EmbeddedRuntime:
         return self._dyads()
 
     def state(self, dyad: str, as_of: datetime | None = None) -> RelationshipState | None:
-        """The read model of ``dyad`` (None if unknown); ``as_of`` folds the log up to that time."""
+        """The read model of ``dyad`` (None if unknown); ``as_of`` folds the log up to that time,
+        judged at the dyad's own event time then (:func:`~service.domain.projection.clock_as_of`),
+        as the live run had it."""
         if as_of is not None:
             log = self._log(dyad, until=as_of)
             if not log and dyad not in self._dyads():
                 return None
-            proj, _ = refold(dyad, log, clock=as_of)
+            proj, _ = refold(dyad, log, clock=clock_as_of(log, as_of))
             return proj.snapshot()
         if dyad not in self._dyads():
             return None
