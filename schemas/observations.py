@@ -127,8 +127,11 @@ class EngagementObservation(Frozen):
 class ClockTick(Frozen):
     """The event-time clock (a watermark): every event with time <= ``at`` has been seen.
 
-    ``dyad`` None means every dyad. Deadlines are judged against this clock, never the wall clock.
-    ``origin`` says whether it was derived from an event's time or emitted by a live ticker.
+    ``dyad`` names the dyad whose clock moves (an event's tick goes to each dyad it concerns);
+    ``dyad`` None means every dyad, except that the workers read an event-time tick without a
+    dyad as the extractor's progress mark only (another dyad's event judges no dyad). Deadlines
+    are judged against this clock; ``origin`` says whether it was derived from an event's time or
+    emitted by a live ticker (whose ticks follow the wall clock once the stream is idle).
     """
 
     type: Literal["clock_tick"] = "clock_tick"

@@ -260,7 +260,7 @@ async def _routed(
 
 def relationship_state(monitor: WorkerState, dyad: str, as_of: datetime | None) -> Any:
     """The RelationshipState of ``dyad`` from this worker's tables, or None if unknown here."""
-    from service.domain.projection import refold
+    from service.domain.projection import clock_as_of, refold
 
     proj = monitor.load(dyad)
     if as_of is None:
@@ -268,7 +268,7 @@ def relationship_state(monitor: WorkerState, dyad: str, as_of: datetime | None) 
     log = [o for o in monitor.log_of(dyad) if o.event_time <= as_of]
     if not log and proj is None:
         return None
-    folded, _ = refold(dyad, log, clock=as_of)
+    folded, _ = refold(dyad, log, clock=clock_as_of(log, as_of))
     return folded.snapshot()
 
 

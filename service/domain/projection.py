@@ -40,7 +40,7 @@ from service.domain import identity, rules
 
 Observation = CommitmentObservation | EngagementObservation
 
-__all__ = ["DyadProjection", "Observation", "project", "refold", "sort_key"]
+__all__ = ["DyadProjection", "Observation", "clock_as_of", "project", "refold", "sort_key"]
 
 _TOPIC_ORDER = {t: i for i, t in enumerate(Topic)}
 
@@ -376,6 +376,17 @@ def refold(
     if clock is not None:
         alerts.extend(proj._fresh(proj.advance(clock)))
     return proj, alerts
+
+
+def clock_as_of(log: Iterable[Observation], as_of: datetime) -> datetime | None:
+    """A dyad's event-time clock once every event published by ``as_of`` was folded.
+
+    The greatest ``evidence.published_at`` <= ``as_of`` in the dyad's ``log`` (None when there
+    is none): pass it to :func:`refold` so that a state as of a time equals the one a live run
+    had then (another dyad's events, and the time asked, move no dyad's clock).
+    """
+    times = [o.evidence.published_at for o in log if o.evidence.published_at <= as_of]
+    return max(times, default=None)
 
 
 def project(

@@ -4,8 +4,9 @@ Tables (one file, ``<data_dir>/monitor.sqlite3``):
 ``events`` the append-only log of accepted inbound events (the source of truth);
 ``observations`` what the extractor derived from them; ``projections`` each dyad's working state;
 ``alerts`` every alert emitted; ``deadletters`` rejected input with its reason; ``meta`` the
-event-time clock. Each inbound event is stored with all its effects in one transaction or not at
-all. ``replay`` rebuilds observations, projections and alerts from ``events`` alone.
+greatest event time of the log (each dyad's event-time clock is in its projection). Each inbound
+event is stored with all its effects in one transaction or not at all. ``replay`` rebuilds
+observations, projections and alerts from ``events`` alone.
 
 One process writes at a time: every writing call (``ingest``, ``replay``, ``redrive``) holds an
 exclusive lock on ``<data_dir>/monitor.lock`` for its whole length, so a second ``ingest`` waits
@@ -32,7 +33,7 @@ from schemas.events import NewsArticle, OfficialStatement
 from schemas.observations import ClockTick, CommitmentObservation, EngagementObservation
 from schemas.state import RelationshipState
 from service.domain.extraction import extract
-from service.domain.projection import DyadProjection, refold
+from service.domain.projection import DyadProjection, clock_as_of, refold
 from service.runtime.dedup import conflict_reason, fingerprint
 from service.runtime.inputs import Rejected
 from service.runtime.metrics import Metrics, reason_label
@@ -330,29 +331,33 @@ class EmbeddedRuntime:
     def _process(
         self, event: InboundEvent, *, persist: bool = True
     ) -> tuple[list[Observation], list[Alert]]:
-        """Extract, advance the clock of every dyad, fold the observations.
+        """Extract, advance the clock of each dyad the event concerns, fold the observations.
 
-        With ``persist``, stores the dyads that changed beyond their clock: a tick that emits
-        nothing moves only the clock, which ``_load`` restores from ``meta`` (so storing it is
-        not needed). Without, the caller stores the cached projections itself (replay).
+        Each dyad has its own event-time clock: the greatest ``published_at`` of the events that
+        produced observations for it. An event ticks only the dyads of its observations (to its
+        ``published_at``, before they are folded); another dyad's events never move a dyad's
+        clock, so they never lapse its deadlines. ``meta`` keeps the greatest event time of the
+        whole log (``clock``), for information only.
+
+        With ``persist``, stores the dyads the event touched. Without, the caller stores the
+        cached projections itself (replay).
         """
         try:
             observations = extract(event)
         except Exception as exc:  # a bug or a limit of the extractor: the event's problem
             raise ProcessingFailed(f"extraction failed: {type(exc).__name__}: {exc}") from exc
-        clock = self._clock()
-        at = event.published_at if clock is None else max(clock, event.published_at)
+        at = event.published_at
         alerts: list[Alert] = []
         touched: dict[str, DyadProjection] = {}
-        for dyad in self._dyads():
+        for dyad in sorted({obs.dyad for obs in observations}):
             proj = self._load(dyad)
-            ticked = proj.tick(ClockTick(at=at))
-            if ticked:
-                touched[dyad] = proj
-                alerts.extend(ticked)
-        self.db.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (at.isoformat(),)
-        )
+            alerts.extend(proj.tick(ClockTick(at=at, dyad=dyad)))
+            touched[dyad] = proj
+        clock = self._clock()
+        if clock is None or clock < at:
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (at.isoformat(),)
+            )
         self.db.executemany(
             "INSERT OR IGNORE INTO observations (observation_id, event_id, dyad, event_time, "
             "payload) VALUES (?, ?, ?, ?, ?)",
@@ -407,10 +412,6 @@ class EmbeddedRuntime:
                 "SELECT payload FROM projections WHERE dyad = ?", (dyad,)
             ).fetchone()
             proj = DyadProjection.from_dict(json.loads(row[0])) if row else DyadProjection(dyad)
-            clock = self._clock()
-            if row and clock is not None and (proj.clock is None or proj.clock < clock):
-                # Ticks that emitted nothing are not stored: they moved only the clock.
-                proj.clock = clock
             self._cache[dyad] = proj
         return proj
 
@@ -444,12 +445,14 @@ class EmbeddedRuntime:
         return self._dyads()
 
     def state(self, dyad: str, as_of: datetime | None = None) -> RelationshipState | None:
-        """The read model of ``dyad`` (None if unknown); ``as_of`` folds the log up to that time."""
+        """The read model of ``dyad`` (None if unknown); ``as_of`` folds the log up to that time,
+        judged at the dyad's own event time then (:func:`~service.domain.projection.clock_as_of`),
+        as the live run had it."""
         if as_of is not None:
             log = self._log(dyad, until=as_of)
             if not log and dyad not in self._dyads():
                 return None
-            proj, _ = refold(dyad, log, clock=as_of)
+            proj, _ = refold(dyad, log, clock=clock_as_of(log, as_of))
             return proj.snapshot()
         if dyad not in self._dyads():
             return None

@@ -11,22 +11,27 @@ Agents (the semantics are those of the embedded runtime, :mod:`service.runtime.e
     decode, skip an ``event_id`` already seen with the same body (table ``seen_events`` holds
     each id's :func:`~service.runtime.dedup.fingerprint`) or dead-letter it as a conflict when
     its body differs (the first version stands), ``extract``, send each
-    observation keyed by its dyad, then a ``ClockTick(at=published_at, dyad=None)`` to *every*
-    partition of the observations topic (so every dyad's clock moves, as in the embedded runtime
-    where each inbound event advances the clock of every dyad). Sends are awaited before the
+    observation keyed by its dyad, then a ``ClockTick(at=published_at, dyad=d)`` keyed by each
+    dyad ``d`` its observations concern (after them, on the same partition), then the event's
+    progress mark, ``ClockTick(at=published_at, dyad=None)``, to *every* partition of the
+    observations topic (what ``publish --in-order`` waits for and the live clock's watermark:
+    it moves no dyad's clock). Sends are awaited before the
     event id is marked seen: a crash in between re-extracts the event, which is harmless because
     observation ids are deterministic and the projector ignores ids it has seen.
 
 ``projector`` (``bilateral.observations`` -> ``bilateral.alerts``):
     an observation loads its dyad's ``DyadProjection`` (table ``projections``), advances it to
-    ``max(partition clock, evidence.published_at)`` (the embedded runtime's ``max(clock,
-    published_at)``: the event's own tick follows its observations), appends the observation to
-    the dyad's log (table ``observation_log``, in segments of ``LOG_SEGMENT`` observations so a
-    write never grows with the dyad's history), applies it, or refolds the log when it is late,
-    saves, and sends the new alerts keyed by dyad with ``emitted_at`` = wall-clock now. A tick
-    with ``dyad`` None advances every dyad that lives on the tick's partition (table
-    ``partitions``: clock and dyads of each partition). Alert ids already emitted by a dyad are
-    never emitted again (``DyadProjection.emitted``), so redelivery after a restart repeats none.
+    ``max(its own clock, evidence.published_at, last live tick)`` (each dyad has its own
+    event-time clock, as in the embedded runtime: the event's tick comes before its
+    observations are folded, and another dyad's events never move it), appends the observation
+    to the dyad's log (table ``observation_log``, in segments of ``LOG_SEGMENT`` observations so
+    a write never grows with the dyad's history), applies it, or refolds the log when it is
+    late, saves, and sends the new alerts keyed by dyad with ``emitted_at`` = wall-clock now. A
+    tick with a ``dyad`` advances that dyad; a live tick (``origin`` live, ``dyad`` None)
+    advances every dyad that lives on the tick's partition (table ``partitions``: watermark,
+    last live tick and dyads of each partition); an event-time tick with ``dyad`` None only
+    moves the partition's watermark. Alert ids already emitted by a dyad are never emitted
+    again (``DyadProjection.emitted``), so redelivery after a restart repeats none.
 
 Tables hold JSON bytes keyed by UTF-8 bytes (dyad, event id, ``p<N>``), are changelog-backed and
 co-partitioned with their source topic, so a restarted worker recovers them from the changelog.
@@ -342,6 +347,10 @@ class Monitor:
         log.info(
             "extracted %d observations from %s", len(observations), inbound.event_id, extra=trace
         )
+        dyads = sorted({obs.dyad for obs in observations})
+        await self.sender.send_ticks(
+            [ClockTick(at=inbound.published_at, dyad=d) for d in dyads], received
+        )
         await self.broadcast_tick(ClockTick(at=inbound.published_at), received)
         self.seen_events[seen_key] = digest.encode("ascii")
 
@@ -383,11 +392,20 @@ class Monitor:
             self.last_inbound = time.monotonic()
             self.watermark = tick.at if self.watermark is None else max(self.watermark, tick.at)
         entry = self.store.partition(partition)
-        clock = datetime.fromisoformat(entry["clock"]) if entry["clock"] else None
-        if tick.dyad is None and clock is not None and tick.at <= clock:
-            return []
         if tick.dyad is None:
-            entry["clock"] = tick.at.isoformat()
+            clock = datetime.fromisoformat(entry["clock"]) if entry["clock"] else None
+            moved = clock is None or tick.at > clock
+            if moved:
+                entry["clock"] = tick.at.isoformat()
+            if tick.origin == "event_time":
+                # The extractor's progress mark: another dyad's event judges no dyad here.
+                if moved:
+                    self.store.save_partition(partition, entry)
+                return []
+            live = entry.get("live")
+            if live is not None and tick.at <= datetime.fromisoformat(live):
+                return []
+            entry["live"] = tick.at.isoformat()
             self.store.save_partition(partition, entry)
             targets = sorted(entry["dyads"])
         else:
@@ -405,15 +423,16 @@ class Monitor:
 
     def _observe(self, partition: int, obs: Observation) -> list[Alert]:
         entry = self.store.partition(partition)
-        clock = datetime.fromisoformat(entry["clock"]) if entry["clock"] else None
-        at = obs.evidence.published_at if clock is None else max(clock, obs.evidence.published_at)
+        at = obs.evidence.published_at
+        if entry.get("live"):  # the live clock judges every dyad, new ones too
+            at = max(at, datetime.fromisoformat(entry["live"]))
         proj = self.load(obs.dyad)
         if proj is None:
             proj = DyadProjection(obs.dyad)
             entry["dyads"] = sorted({*entry["dyads"], obs.dyad})
             self.store.save_partition(partition, entry)
         self.append_log(obs, proj.seen)
-        alerts = proj.tick(ClockTick(at=at))
+        alerts = proj.tick(ClockTick(at=at, dyad=obs.dyad))
         if proj.is_late(obs):
             proj, late = refold(
                 obs.dyad,

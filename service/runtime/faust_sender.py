@@ -149,6 +149,22 @@ class Sender:
                 },
             )
 
+    async def send_ticks(self, ticks: Sequence[ClockTick], received: float | None = None) -> None:
+        """Send each tick keyed by its dyad (the partition of that dyad's observations), with the
+        ``RECEIVED_AT`` header; await the acks. Ticks without a dyad: use :meth:`broadcast_tick`."""
+        headers = received_header(received)
+        futures = []
+        for tick in ticks:
+            if tick.dyad is None:
+                raise ValueError("a tick without a dyad is broadcast, not sent by key")
+            futures.append(
+                await self.observations.send(
+                    key=tick.dyad.encode("utf-8"), value=encode(tick), headers=headers
+                )
+            )
+        await asyncio.gather(*futures)
+        self.metrics.produced.labels(self.observations.get_topic_name()).inc(len(futures))
+
     async def broadcast_tick(self, tick: ClockTick, received: float | None = None) -> None:
         """Send ``tick`` to every partition of the observations topic; await the acks."""
         value = encode(tick)

@@ -12,8 +12,9 @@ three changelog-backed tables of JSON bytes keyed by UTF-8 bytes:
     dyad -> ``{"segments": n}``; ``dyad#i`` -> a list of at most ``LOG_SEGMENT`` observation
     JSONs, so an append rewrites one segment and no record grows with the history.
 ``partitions``
-    ``p<N>`` -> ``{"clock": ISO time or null, "dyads": [...]}``: the event-time clock of
-    observations partition N and the dyads living on it.
+    ``p<N>`` -> ``{"clock": ISO time or null, "live": ISO time (optional), "dyads": [...]}``:
+    the watermark of observations partition N (greatest tick without a dyad it carried), its
+    last live tick, and the dyads living on it. Each dyad's own clock is in its projection.
 
 Writes of a projector step can be deferred (:meth:`TableStore.defer`) and applied once its
 alerts are acked. Sending is elsewhere (:mod:`service.runtime.faust_sender`). Imports:

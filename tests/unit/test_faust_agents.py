@@ -290,3 +290,53 @@ async def test_a_message_whose_step_always_fails_is_dead_lettered_at_the_third_f
     assert len(not_processed) == 2 and len(letters) == 1
     assert letters[0].reason == "extractor failed 3 times: RuntimeError: broker gone"
     assert letters[0].offset == 3 and monitor.failures == {}
+
+
+async def test_the_projector_judges_a_dyad_by_its_own_ticks_and_the_live_clock(
+    tmp_path: Path,
+) -> None:
+    from schemas.codec import decode_alert, encode
+    from schemas.common import AlertKind
+    from schemas.observations import ClockTick
+    from service.domain.extraction import extract
+    from tests.dyad_clock import A, B, a_story, b_february
+
+    app = _app(tmp_path)
+    monitor = app.bilateral
+    for table in (monitor.projections, monitor.partitions, monitor.observation_log):
+        table.on_key_set = lambda key, value: None  # writable outside an agent
+    sent: list[Any] = []
+
+    async def send(**kwargs: Any) -> asyncio.Future:
+        sent.append(decode_alert(kwargs["value"]))
+        done: asyncio.Future = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    monitor.alerts.send = AsyncMock(side_effect=send)
+    offsets = iter(range(100))
+
+    async def project(item: Any) -> list[Any]:
+        before = len(sent)
+        event = _observations_event(monitor, encode(item), next(offsets))
+        await monitor.run_step(monitor.project_one, event, "projector")
+        return [a.kind for a in sent[before:]]
+
+    february = b_february()
+    for obs in extract(february):
+        await project(obs)
+    june = a_story()[-1].published_at
+    # AU-JP's event: its own tick, and the progress mark on every partition; CA-IN, on the
+    # same partition, is not moved by either.
+    assert await project(ClockTick(at=june, dyad=A)) == []
+    assert await project(ClockTick(at=june)) == []
+    assert monitor.load(B).clock == february.published_at
+    assert monitor.store.partition(0)["clock"] == june.isoformat()
+    # The live clock judges every dyad.
+    assert await project(ClockTick(at=june, origin="live")) == [AlertKind.DEADLINE_MISSED]
+    assert monitor.load(B).clock == june
+    # A dyad first seen after a live tick starts at the live clock.
+    late = a_story()[0]
+    kinds = [k for obs in extract(late) for k in await project(obs)]
+    assert monitor.load(A).clock == june
+    assert AlertKind.DEADLINE_MISSED in kinds
