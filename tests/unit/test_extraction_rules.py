@@ -768,3 +768,14 @@ def test_a_working_group_can_be_convened() -> None:
         "on maritime concerns."
     )
     assert ("PH-VN", "agreed") in {(d, s) for d, s, _ in got}, got
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Pakistan has decided to grant visas on arrival to Afghan traders.", ("AF-PK", "agreed")),
+        ("Nigeria ordered the closure of the Seme border with Benin.", ("BJ-NG", "agreed")),
+    ],
+)
+def test_nationals_and_closures(body: str, expected: tuple[str, str]) -> None:
+    assert expected in {(d, s) for d, s, _ in _read(body)}, _read(body)

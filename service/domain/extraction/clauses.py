@@ -1946,7 +1946,7 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
             status = _S.AGREED if entry["status"] in ("in_progress", "fulfilled") else status
     own = lex.content.get(verb_lemma)
     measure = _is_measure(target, verb_lemma, own) or (
-        _is_measure(tok, verb_lemma, None) and verb_lemma in ("impose", "expel", "recall")
+        _is_measure(tok, verb_lemma, None) and verb_lemma in ("impose", "expel", "recall", "close")
     )
     restrictive = False
     if own and own.get("change"):
@@ -1954,7 +1954,7 @@ def _noun_clause(tok: Token, entry: dict[str, Any]) -> Clause | None:
             restrictive = True
         elif entry["status"] == "paused" and _service_object(target):
             status, restrictive = (_S.IN_PROGRESS if status is _S.PAUSED else status), True
-    elif verb_lemma in ("impose", "expel", "recall"):
+    elif verb_lemma in ("impose", "expel", "recall", "close"):
         restrictive = True
         measure = True
     elif (

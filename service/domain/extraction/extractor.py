@@ -1038,8 +1038,6 @@ _BUSINESSES = frozenset(
         "manufacturer",
         "automaker",
         "supplier",
-        "buyer",
-        "trader",
     }
 )
 """Heads whose national adjective names a business, not a government ("a Chinese firm")."""
