@@ -42,7 +42,20 @@ def _iso_only(value: object) -> object:
     # publisher's ``"published_at": 1700000000`` became a time in 2023 instead of a rejection.
     if isinstance(value, bool | int | float) or (isinstance(value, str) and _is_number(value)):
         raise ValueError("must be an ISO 8601 time with a timezone, e.g. 2026-02-08T00:00:00Z")
+    if isinstance(value, str) and _naive(value):
+        raise ValueError(
+            "has no timezone: add Z (UTC) or an offset such as +05:30, e.g. 2026-02-08T00:00:00Z"
+        )
     return value
+
+
+def _naive(text: str) -> bool:
+    """True when ``text`` is an ISO 8601 date-time without a timezone ("2026-02-20T09:30:00")."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return parsed.tzinfo is None and "T" in text.upper()
 
 
 def _is_number(text: str) -> bool:

@@ -211,7 +211,8 @@ def render_dead_letters(rows: list[LetterRow], on_kafka: bool, json_out: bool) -
             print(row.letter.model_dump_json())
         return
     where = " on Kafka" if on_kafka else ""
-    table = Table(title=f"{len(rows)} dead letters{where}", expand=False)
+    plural = "" if len(rows) == 1 else "s"
+    table = Table(title=f"{len(rows)} dead letter{plural}{where}", expand=False)
     columns = ("id", "at") if on_kafka else ("id",)
     for col in (*columns, "where", "event", "reason"):
         table.add_column(col, overflow="fold")

@@ -138,3 +138,20 @@ def test_published_at_year_must_be_plausible(when):
     with pytest.raises(DecodeError) as info:
         decode_event(_raw(published_at=when))
     assert info.value.field == "published_at" and "outside 1900..2999" in info.value.reason
+
+
+def test_a_time_without_timezone_says_how_to_add_one() -> None:
+    from pydantic import ValidationError
+
+    from schemas.events import NewsArticle
+
+    data = {
+        "event_id": "tz-1",
+        "type": "news_article",
+        "published_at": "2026-02-20T09:30:00",
+        "source": {"name": "X"},
+        "body": "text",
+    }
+    with pytest.raises(ValidationError) as err:
+        NewsArticle.model_validate(data)
+    assert "add Z (UTC) or an offset" in str(err.value)
