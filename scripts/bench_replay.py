@@ -29,6 +29,7 @@ from schemas.events import NewsArticle, Source, SourceKind
 from schemas.observations import ClockTick
 from service.domain.projection import DyadProjection
 from service.tools.observations import SUBJECTS, synthetic_observations
+from service.tools.synthetic import COUNTRIES
 
 
 def peak_rss_mb() -> float:
@@ -84,16 +85,7 @@ def bench_embedded(events: int) -> None:
     from service.runtime.embedded import EmbeddedRuntime
 
     rnd = random.Random(11)
-    names = {
-        "IN": "India",
-        "CA": "Canada",
-        "JP": "Japan",
-        "AU": "Australia",
-        "FR": "France",
-        "DE": "Germany",
-        "BR": "Brazil",
-        "ZA": "South Africa",
-    }
+    names = {c: COUNTRIES[c] for c in ("IN", "CA", "JP", "AU", "FR", "DE", "BR", "ZA")}
     codes = sorted(names)
     months = ["March", "April", "May", "June", "July", "August"]
     start = datetime(2026, 1, 1, tzinfo=UTC)
