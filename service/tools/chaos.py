@@ -40,6 +40,8 @@ from service.runtime.kafka_io import ALERTS, Publisher, TickWatcher, ensure_topi
 from service.tools.synthetic import synthetic_articles
 from service.tools.workers import (
     WorkerProcess,
+    alert_news,
+    event_ids_in,
     free_port,
     read_topic,
     unique_settings,
@@ -90,34 +92,6 @@ class ChaosReport:
             out.append(f"dyads whose state differs: {self.state_differs}")
         out.append(f"lost={self.lost} duplicated={len(self.duplicated)}")
         return out
-
-
-def _news(body: str) -> tuple[Any, ...]:
-    """What an alert says, whatever tick it fired at: dyad, kind, commitment, status change."""
-    alert = json.loads(body)
-    commitment = alert.get("commitment") or {}
-    return (
-        alert.get("dyad"),
-        alert.get("kind"),
-        commitment.get("id"),
-        commitment.get("status"),
-        alert.get("previous_status"),
-    )
-
-
-def _event_ids(value: Any) -> set[str]:
-    """Every ``event_id`` value anywhere in a decoded JSON document."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "event_id" and isinstance(v, str):
-                found.add(v)
-            else:
-                found |= _event_ids(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= _event_ids(v)
-    return found
 
 
 def _embedded(items: list, data_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -214,8 +188,8 @@ def run_chaos(
     report.dyads = len(expected)
     report.state_differs = [d for d in dyads if served.get(d) != expected[d]]
     for d in dyads:
-        want = _event_ids(json.loads(expected[d]))
-        have = _event_ids(json.loads(served[d])) if served.get(d) else set()
+        want = event_ids_in(json.loads(expected[d]))
+        have = event_ids_in(json.loads(served[d])) if served.get(d) else set()
         report.unreflected_events += sorted(want - have)
     bodies: dict[str, set[str]] = {}
     copies: Counter[str] = Counter()
@@ -228,9 +202,9 @@ def run_chaos(
     report.duplicated = sorted(i for i, b in bodies.items() if len(b) > 1)
     report.redelivered = sum(n - 1 for i, n in copies.items() if len(bodies[i]) == 1)
     missing = sorted(set(expected_alerts) - set(bodies))
-    on_topic = {_news(body) for found in bodies.values() for body in found}
-    report.reordered_alerts = [i for i in missing if _news(expected_alerts[i]) in on_topic]
-    report.lost_alerts = [i for i in missing if _news(expected_alerts[i]) not in on_topic]
+    on_topic = {alert_news(body) for found in bodies.values() for body in found}
+    report.reordered_alerts = [i for i in missing if alert_news(expected_alerts[i]) in on_topic]
+    report.lost_alerts = [i for i in missing if alert_news(expected_alerts[i]) not in on_topic]
     report.extra_alerts = sorted(set(bodies) - set(expected_alerts))
     report.seconds = time.monotonic() - t0
     return report

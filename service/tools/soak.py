@@ -51,6 +51,8 @@ from service.runtime.metrics import reason_label
 from service.tools.synthetic import COUNTRIES, synthetic_articles
 from service.tools.workers import (
     WorkerProcess,
+    alert_news,
+    event_ids_in,
     free_port,
     read_topic,
     unique_settings,
@@ -262,29 +264,6 @@ def _embedded(events: list[Event], data_dir: Path) -> tuple[dict[str, str], dict
     return states, alerts
 
 
-def _news(body: str) -> tuple[Any, ...]:
-    alert = json.loads(body)
-    commitment = alert.get("commitment") or {}
-    return (
-        alert.get("dyad"),
-        alert.get("kind"),
-        commitment.get("id"),
-        commitment.get("status"),
-        alert.get("previous_status"),
-    )
-
-
-def _event_ids(value: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found |= {v} if k == "event_id" and isinstance(v, str) else _event_ids(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= _event_ids(v)
-    return found
-
-
 def run_soak(
     bootstrap: str,
     workdir: Path,
@@ -452,8 +431,8 @@ def run_soak(
     report.dyads = len(expected)
     report.state_differs = [d for d in dyads if served.get(d) != expected[d]]
     for d in dyads:
-        want = _event_ids(json.loads(expected[d]))
-        have = _event_ids(json.loads(served[d])) if served.get(d) else set()
+        want = event_ids_in(json.loads(expected[d]))
+        have = event_ids_in(json.loads(served[d])) if served.get(d) else set()
         report.unreflected_events += sorted(want - have)
     bodies: dict[str, set[str]] = {}
     for r in alert_records:
@@ -462,8 +441,8 @@ def run_soak(
     report.alerts = len(alert_records)
     report.duplicated_alerts = sorted(i for i, b in bodies.items() if len(b) > 1)
     missing = sorted(set(expected_alerts) - set(bodies))
-    on_topic = {_news(body) for found in bodies.values() for body in found}
-    report.lost_alerts = [i for i in missing if _news(expected_alerts[i]) not in on_topic]
+    on_topic = {alert_news(body) for found in bodies.values() for body in found}
+    report.lost_alerts = [i for i in missing if alert_news(expected_alerts[i]) not in on_topic]
     report.reordered_alerts = len(missing) - len(report.lost_alerts)
     report.seconds = time.monotonic() - t0
     return report

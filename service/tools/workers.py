@@ -29,6 +29,8 @@ from service.runtime.kafka_io import OBSERVATIONS, read_topics
 __all__ = [
     "PACKAGE_ROOT",
     "WorkerProcess",
+    "alert_news",
+    "event_ids_in",
     "free_port",
     "http_json",
     "read_topic",
@@ -220,3 +222,29 @@ def wait_assigned(workers: list[WorkerProcess], settings: Settings, timeout: flo
 async def read_topic(settings: Settings, name: str, timeout: float = 10.0) -> list[Any]:
     """Every record of topic ``name`` (full name) up to its end offsets now, by partition."""
     return await read_topics(settings, [name], timeout=timeout)
+
+
+def alert_news(body: str) -> tuple[Any, ...]:
+    """What an alert (JSON ``body``) says, whatever tick it fired at: (dyad, kind, commitment
+    id, status, previous status)."""
+    alert = json.loads(body)
+    commitment = alert.get("commitment") or {}
+    return (
+        alert.get("dyad"),
+        alert.get("kind"),
+        commitment.get("id"),
+        commitment.get("status"),
+        alert.get("previous_status"),
+    )
+
+
+def event_ids_in(value: Any) -> set[str]:
+    """Every ``event_id`` string anywhere in a decoded JSON document."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found |= {v} if k == "event_id" and isinstance(v, str) else event_ids_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            found |= event_ids_in(v)
+    return found
