@@ -786,9 +786,6 @@ def _clause_dyads(
         if i not in agent_tokens
         and (i not in owner or owner[i].kind != "city" or i in direct or only_one)
         and (i not in owner or owner[i].kind != "person")  # a bare surname names no partner
-        and not (
-            i in owner and owner[i].kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
-        )  # "a contract with a Chinese firm": a company, not its government
     ]
     partners, partner_collective = _countries_of(partner_idx, owner)
     direct_partners, _ = _countries_of([i for i in partner_idx if i in direct], owner)
@@ -960,9 +957,6 @@ def _scope_countries(parsed: Doc, clause: Clause, owner: dict[int, Mention]) -> 
     }
     if top.dep_ == "conj":
         skip |= {t.i for t in top.head.subtree} - {t.i for t in top.subtree}
-    skip |= {
-        i for i in owner if owner[i].kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
-    }  # "a contract with a Chinese firm"
     found, _ = _countries_of([t.i for t in top.subtree if t.i not in skip], owner)
     return found
 
@@ -1470,17 +1464,20 @@ def _syntactic(
     found = clauses(parsed, actors)
     if not found or _speaker_outside_government(parsed):
         return []
-    sentence_countries: list[str] = []
+    # "a contract with a Chinese firm": a national adjective on a business names no government,
+    # neither as a partner nor as a country of the sentence
     business = {
-        id(owner[i])
-        for i in owner
-        if owner[i].kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
-    }  # "a Chinese firm" puts no government in the sentence
+        i: id(m)
+        for i, m in owner.items()
+        if m.kind == "demonym" and parsed[i].head.lemma_ in _BUSINESSES
+    }
+    owner = {i: m for i, m in owner.items() if i not in business}
+    sentence_countries: list[str] = []
     for m in local:
         if (
             m.country
             and m.kind not in ("city", "person")
-            and id(m) not in business
+            and id(m) not in business.values()
             and m.country not in sentence_countries
         ):
             sentence_countries.append(m.country)
