@@ -54,7 +54,7 @@ from service.domain.extraction.clauses import TIME_WORDS, Clause, clauses, predi
 from service.domain.extraction.dates import find_dues
 from service.domain.extraction.parse import is_candidate, parse
 from service.domain.extraction.resources import compile_pattern, load
-from service.domain.extraction.sentences import Sentence, _masked, nlp, split
+from service.domain.extraction.sentences import LIST_ITEM, Sentence, _masked, nlp, split
 from service.domain.extraction.signals import (
     Signal,
     attribution,
@@ -447,7 +447,7 @@ def extract(
     for n, (sent, local) in enumerate(zip(sentences, locals_, strict=True)):
         skip = _line_prefix(sent, event.body)
         text = sent.text[skip:]
-        item = _LIST_ITEM.match(text)
+        item = LIST_ITEM.match(text)
         carried_lead = ""
         if item and lead and _continues(text[item.end() :]):
             skip += item.end()
@@ -620,8 +620,6 @@ def _boilerplate() -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in load("predicates")["boilerplate"]), re.I)
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?[a-z0-9]{1,2}[.)])\s+")
-"""A list item's marker: "- ", "• ", "(a) ", "1. "."""
 _LEAD_VERB = re.compile(
     r"^(?P<head>.*?\b(?:agreed|decided|committed|pledged|undertook|resolved|vowed|promised|"
     r"will|would|shall|intend|plan|are to)\b)(?:\s+(?:to|on|upon)\b)?[^:]*:\s*$",

@@ -22,10 +22,11 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-__all__ = ["LONG_RUN", "Line", "Sentence", "nlp", "split"]
+__all__ = ["LIST_ITEM", "LONG_RUN", "Line", "Sentence", "nlp", "split"]
 
 _FINAL = re.compile(r"[.!?\"”’')\];:,]\s*$")
-_LIST_MARK = re.compile(r"^(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?[a-z0-9]{1,2}[.)])\s+\S")
+LIST_ITEM = re.compile(r"^\s*(?:[-\u2013\u2014\u2022*\u25aa\u00b7]|\(?[a-z0-9]{1,2}[.)])\s+")
+"""A list item's marker at the start of a line or sentence: "- ", "• ", "(a) ", "1. "."""
 _HEADING_MAX_WORDS = 14
 LONG_RUN = 100
 """Longest run of non-space characters handed to spaCy as it is (longer runs are masked)."""
@@ -79,7 +80,7 @@ def _is_heading(text: str) -> bool:
     return (
         0 < len(words) <= _HEADING_MAX_WORDS
         and not _FINAL.search(text)
-        and not _LIST_MARK.match(text)  # "- resume direct flights": a list item, not a heading
+        and not LIST_ITEM.match(text)  # "- resume direct flights": a list item, not a heading
     )
 
 
